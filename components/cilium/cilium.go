@@ -1,0 +1,86 @@
+// Package cilium installs Cilium as the cluster's only CNI: cluster-pool IPAM with pod
+// CIDRs chosen per stack, overlay (tunnel) routing, optionally replacing kube-proxy.
+package cilium
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Token is the component's type token.
+const Token = "eks-cilium:index:Cilium"
+
+// Chart coordinates. The version always comes from the stack (pinned, exact).
+const (
+	ChartName = "cilium"
+	ChartRepo = "https://helm.cilium.io"
+	Namespace = "kube-system"
+	// ReleaseName is fixed: the cilium CLI and the docs look for a release called cilium.
+	ReleaseName = "cilium"
+)
+
+// CiliumArgs are the inputs of Cilium.
+type CiliumArgs struct {
+	// Version is the exact chart version, e.g. "1.19.6".
+	Version string
+	// Values are the plain values; build them with Values.
+	Values ValuesInput
+	// K8sServiceHost is the API endpoint host (no scheme), used with kube-proxy replacement.
+	K8sServiceHost pulumi.StringInput
+	// Provider is the cluster's Kubernetes provider.
+	Provider *kubernetes.Provider
+}
+
+// Cilium is the Helm release.
+type Cilium struct {
+	pulumi.ResourceState
+
+	// Release is the helm/v3 Release; node groups depend on it.
+	Release *helmv3.Release `pulumi:"-"`
+
+	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
+	Version     pulumi.StringOutput `pulumi:"version"`
+}
+
+// NewCilium installs the chart. The release does not wait for pods: when it is created the
+// cluster has no nodes yet, and nodes only become Ready once this release runs on them.
+func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulumi.ResourceOption) (*Cilium, error) {
+	values, err := Values(args.Values)
+	if err != nil {
+		return nil, err
+	}
+	comp := &Cilium{}
+	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	pvalues := pulumi.ToMap(values)
+	if args.Values.KubeProxyReplacement {
+		pvalues["k8sServiceHost"] = args.K8sServiceHost
+	}
+	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String(ReleaseName),
+		Chart:          pulumi.String(ChartName),
+		Version:        pulumi.String(args.Version),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		Namespace:      pulumi.String(Namespace),
+		Values:         pvalues,
+		// No nodes exist yet: waiting for the agent pods would dead-lock with the node groups.
+		SkipAwait: pulumi.Bool(true),
+		// Keep a few revisions for `helm rollback` during a Cilium upgrade.
+		MaxHistory: pulumi.Int(5),
+	}, pulumi.Parent(comp), pulumi.Provider(args.Provider))
+	if err != nil {
+		return nil, err
+	}
+	comp.Release = rel
+	comp.ReleaseName = pulumi.String(ReleaseName).ToStringOutput()
+	comp.Version = pulumi.String(args.Version).ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"releaseName": comp.ReleaseName,
+		"version":     comp.Version,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}

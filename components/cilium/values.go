@@ -1,0 +1,147 @@
+package cilium
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ValuesInput is everything the Cilium Helm values depend on, as plain data.
+type ValuesInput struct {
+	// PodCIDRs is ipam.operator.clusterPoolIPv4PodCIDRList, in configured order.
+	PodCIDRs []string
+	// MaskSize is ipam.operator.clusterPoolIPv4MaskSize.
+	MaskSize int
+	// TunnelProtocol is vxlan or geneve.
+	TunnelProtocol string
+	// KubeProxyReplacement turns on Cilium's kube-proxy replacement.
+	KubeProxyReplacement bool
+	// K8sServiceHost is the API server host without scheme; only used with KubeProxyReplacement.
+	// The component passes the cluster endpoint as an Output instead (see Values' caller).
+	K8sServiceHost string
+	// HubbleRelay deploys hubble-relay.
+	HubbleRelay bool
+	// Encryption is "" or "wireguard".
+	Encryption string
+	// ExpectedNodes is the number of nodes expected at creation (sum of desired sizes); it
+	// sizes the operator.
+	ExpectedNodes int
+	// Extra are user values merged last; design keys are refused.
+	Extra map[string]any
+}
+
+// designKeys are value paths that define this project's networking design, or that have a
+// dedicated config key; Extra may not set them.
+var designKeys = map[string]string{
+	"ipam":                 "the IPAM mode and pool come from eks-cilium:cilium.clusterPoolIPv4PodCIDRList/clusterPoolIPv4MaskSize",
+	"routingMode":          "overlay routing is the design: pod IPs are not routable in the VPC",
+	"tunnelProtocol":       "set eks-cilium:cilium.tunnelProtocol",
+	"eni":                  "ENI IPAM is the VPC CNI's limit this project removes",
+	"cni.chainingMode":     "Cilium is the only CNI; chaining onto aws-node is not supported here",
+	"cni.exclusive":        "Cilium must own /etc/cni/net.d so no other CNI config wins",
+	"kubeProxyReplacement": "set eks-cilium:cluster.kubeProxyReplacement (it also removes the kube-proxy addon)",
+	"k8sServiceHost":       "derived from the cluster endpoint",
+	"k8sServicePort":       "derived from the cluster endpoint",
+	"encryption":           "set eks-cilium:cilium.encryption",
+}
+
+// OperatorReplicas sizes cilium-operator: two replicas (chart default, with anti-affinity)
+// once there are two nodes to spread them over, one otherwise.
+func OperatorReplicas(expectedNodes int) int {
+	if expectedNodes >= 2 {
+		return 2
+	}
+	return 1
+}
+
+// Values returns the Helm values of the Cilium release. It is a pure function so the values
+// can be reviewed, snapshot-tested and rendered through the real chart without Pulumi.
+func Values(in ValuesInput) (map[string]any, error) {
+	if err := CheckExtra(in.Extra); err != nil {
+		return nil, err
+	}
+	cidrs := make([]any, len(in.PodCIDRs))
+	for i, c := range in.PodCIDRs {
+		cidrs[i] = c
+	}
+	v := map[string]any{
+		"ipam": map[string]any{
+			"mode": "cluster-pool",
+			"operator": map[string]any{
+				"clusterPoolIPv4PodCIDRList": cidrs,
+				// An integer: the chart's values.schema.json rejects a string here.
+				"clusterPoolIPv4MaskSize": in.MaskSize,
+			},
+		},
+		"routingMode":    "tunnel",
+		"tunnelProtocol": in.TunnelProtocol,
+		"eni":            map[string]any{"enabled": false},
+		"cni":            map[string]any{"exclusive": true},
+		// Pods reach the VPC and the internet through the node's address (overlay pod IPs
+		// are unknown to the VPC's route tables).
+		"enableIPv4Masquerade": true,
+		"operator":             map[string]any{"replicas": OperatorReplicas(in.ExpectedNodes)},
+		"hubble": map[string]any{
+			"enabled": true,
+			"relay":   map[string]any{"enabled": in.HubbleRelay},
+		},
+		"kubeProxyReplacement": in.KubeProxyReplacement,
+	}
+	if in.KubeProxyReplacement {
+		// Without kube-proxy the agent cannot reach the API through the kubernetes Service
+		// before its own service handling runs, so it is given the endpoint directly.
+		v["k8sServiceHost"] = in.K8sServiceHost
+		v["k8sServicePort"] = 443
+	}
+	if in.Encryption == "wireguard" {
+		v["encryption"] = map[string]any{"enabled": true, "type": "wireguard"}
+	}
+	merge(v, in.Extra)
+	return v, nil
+}
+
+// CheckExtra refuses user values that would override the design.
+func CheckExtra(extra map[string]any) error {
+	var bad []string
+	for _, path := range leafPaths("", extra) {
+		for key, why := range designKeys {
+			if path == key || strings.HasPrefix(path, key+".") {
+				bad = append(bad, fmt.Sprintf("eks-cilium:cilium.values.%s: may not be overridden: %s", path, why))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("%s", strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
+func leafPaths(prefix string, m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			out = append(out, leafPaths(p, sub)...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// merge copies src into dst recursively: maps merge, anything else replaces.
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		if sv, ok := v.(map[string]any); ok {
+			if dv, ok := dst[k].(map[string]any); ok {
+				merge(dv, sv)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}

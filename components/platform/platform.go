@@ -1,0 +1,197 @@
+// Package platform composes the whole eks-cilium stack from its typed configuration:
+// Vpc -> Cluster (no VPC CNI) -> Cilium -> NodeGroups -> CoreDNS. It is the one call other
+// Go programs import.
+package platform
+
+import (
+	"fmt"
+
+	"github.com/eks-cilium/eks-cilium/components/cilium"
+	"github.com/eks-cilium/eks-cilium/components/cluster"
+	"github.com/eks-cilium/eks-cilium/components/coredns"
+	"github.com/eks-cilium/eks-cilium/components/nodegroup"
+	"github.com/eks-cilium/eks-cilium/components/vpc"
+	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Token is the component's type token.
+const Token = "eks-cilium:index:Platform"
+
+// PlatformArgs are the inputs of Platform: the stack configuration, as decoded by
+// stackconfig (Defaults() plus the stack's values).
+type PlatformArgs struct {
+	Config stackconfig.Config
+}
+
+// Platform is an EKS cluster whose only CNI is Cilium.
+type Platform struct {
+	pulumi.ResourceState
+
+	// Plan is the validated IP plan the platform was built from.
+	Plan *ipplan.Plan `pulumi:"-"`
+	// Cluster, Cilium and NodeGroups are the parts, for programs that add to them.
+	Cluster    *cluster.Cluster       `pulumi:"-"`
+	Cilium     *cilium.Cilium         `pulumi:"-"`
+	NodeGroups []*nodegroup.NodeGroup `pulumi:"-"`
+
+	ClusterName      pulumi.StringOutput      `pulumi:"clusterName"`
+	ClusterEndpoint  pulumi.StringOutput      `pulumi:"clusterEndpoint"`
+	Kubeconfig       pulumi.StringOutput      `pulumi:"kubeconfig"`
+	VpcId            pulumi.StringOutput      `pulumi:"vpcId"`
+	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+}
+
+// NewPlatform validates the configuration with ipplan.New and, only if it is valid, creates
+// everything. An invalid configuration registers no resource at all.
+func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
+	cfg := args.Config
+	plan, err := ipplan.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ciliumValues := CiliumValuesInput(cfg, plan, "")
+	if _, err := cilium.Values(ciliumValues); err != nil {
+		return nil, err
+	}
+
+	comp := &Platform{Plan: plan}
+	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	clusterName := cfg.ClusterName()
+
+	var vpcId pulumi.StringOutput
+	var privateIds, publicIds pulumi.StringArrayOutput
+	if cfg.Vpc.UsesExistingVpc() {
+		vpcId = pulumi.String(cfg.Vpc.Id).ToStringOutput()
+		privateIds = pulumi.ToStringArray(cfg.Vpc.PrivateSubnetIds).ToStringArrayOutput()
+		publicIds = pulumi.ToStringArray(cfg.Vpc.PublicSubnetIds).ToStringArrayOutput()
+	} else {
+		subnets := make([]vpc.SubnetPair, len(plan.Subnets))
+		for i, s := range plan.Subnets {
+			subnets[i] = vpc.SubnetPair{Zone: s.Zone, Private: s.Private, Public: s.Public}
+		}
+		net, err := vpc.NewVpc(ctx, name, &vpc.VpcArgs{
+			Cidr:        cfg.Vpc.Cidr,
+			Subnets:     subnets,
+			NatGateways: cfg.Vpc.NatGateways,
+			ClusterName: clusterName,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		vpcId, privateIds, publicIds = net.VpcId, net.PrivateSubnetIds, net.PublicSubnetIds
+	}
+
+	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
+		Name:                 clusterName,
+		Version:              cfg.Cluster.Version,
+		VpcId:                vpcId,
+		PrivateSubnetIds:     privateIds,
+		PublicSubnetIds:      publicIds,
+		ServiceCidr:          cfg.Cluster.ServiceCidr,
+		KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
+		EndpointPublicAccess: cfg.Cluster.EndpointPublicAccess,
+		PublicAccessCidrs:    cfg.Cluster.PublicAccessCidrs,
+		AdminPrincipalArns:   cfg.Cluster.AdminPrincipalArns,
+		KmsKeyArn:            cfg.Cluster.KmsKeyArn,
+		Protect:              cfg.Cluster.Protect,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	cil, err := cilium.NewCilium(ctx, name, &cilium.CiliumArgs{
+		Version:        cfg.Cilium.Version,
+		Values:         ciliumValues,
+		K8sServiceHost: cl.EndpointHost,
+		Provider:       cl.Provider,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	// Node groups wait for the Cilium release: their nodes only turn Ready once a CNI runs,
+	// and a managed node group whose nodes never get Ready fails with NodeCreationFailure.
+	// On destroy the same edge removes the node groups before Cilium.
+	var groups []pulumi.Resource
+	for i, ng := range cfg.NodeGroups {
+		p := plan.NodeGroups[i]
+		group, err := nodegroup.NewNodeGroup(ctx, fmt.Sprintf("%s-%s", name, ng.Name), &nodegroup.NodeGroupArgs{
+			ClusterName:          cl.ClusterName,
+			KubernetesVersion:    cfg.Cluster.Version,
+			Endpoint:             cl.Endpoint,
+			CertificateAuthority: cl.CertificateAuthority,
+			ServiceCidr:          cfg.Cluster.ServiceCidr,
+			SubnetIds:            privateIds,
+			InstanceTypes:        ng.InstanceTypes,
+			CapacityType:         ng.CapacityType,
+			AmiType:              ng.AmiType,
+			MinSize:              ng.MinSize,
+			DesiredSize:          ng.DesiredSize,
+			MaxSize:              ng.MaxSize,
+			MaxPods:              p.MaxPods,
+			DiskSize:             ng.DiskSize,
+			MaxUnavailable:       ng.MaxUnavailable,
+			IgnoreScalingChanges: ng.IgnoreScalingChanges,
+			EnableSsm:            ng.EnableSsm,
+			Labels:               ng.Labels,
+		}, parent, pulumi.DependsOn([]pulumi.Resource{cil.Release, cl.Eks}))
+		if err != nil {
+			return nil, err
+		}
+		comp.NodeGroups = append(comp.NodeGroups, group)
+		groups = append(groups, group)
+	}
+
+	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
+	if _, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
+		ClusterName: cl.ClusterName,
+	}, parent, pulumi.DependsOn(append(groups, cl.Eks))); err != nil {
+		return nil, err
+	}
+
+	comp.Cluster, comp.Cilium = cl, cil
+	comp.ClusterName = cl.ClusterName
+	comp.ClusterEndpoint = cl.Endpoint
+	comp.Kubeconfig = cl.Kubeconfig
+	comp.VpcId = vpcId
+	comp.PrivateSubnetIds = privateIds
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"clusterName":      comp.ClusterName,
+		"clusterEndpoint":  comp.ClusterEndpoint,
+		"kubeconfig":       comp.Kubeconfig,
+		"vpcId":            comp.VpcId,
+		"privateSubnetIds": comp.PrivateSubnetIds,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// CiliumValuesInput maps the stack configuration and plan to the inputs of cilium.Values.
+// k8sServiceHost is the endpoint host when known (the render and tests pass a placeholder).
+func CiliumValuesInput(cfg stackconfig.Config, plan *ipplan.Plan, k8sServiceHost string) cilium.ValuesInput {
+	expected := 0
+	for _, ng := range cfg.NodeGroups {
+		expected += ng.DesiredSize
+	}
+	cidrs := make([]string, len(plan.PodCIDRs))
+	for i, p := range plan.PodCIDRs {
+		cidrs[i] = p.String()
+	}
+	return cilium.ValuesInput{
+		PodCIDRs:             cidrs,
+		MaskSize:             plan.MaskSize,
+		TunnelProtocol:       cfg.Cilium.TunnelProtocol,
+		KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
+		K8sServiceHost:       k8sServiceHost,
+		HubbleRelay:          cfg.Cilium.HubbleRelay,
+		Encryption:           cfg.Cilium.Encryption,
+		ExpectedNodes:        expected,
+		Extra:                cfg.Cilium.Values,
+	}
+}
