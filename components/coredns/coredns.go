@@ -15,6 +15,9 @@ type CoreDnsArgs struct {
 	ClusterName pulumi.StringInput
 	// AddonVersion pins the addon; empty takes EKS's default for the cluster version.
 	AddonVersion string
+	// DependsOn are what the addon waits for: the node groups. Pulumi does not pass a
+	// component's DependsOn on to its children, so it is an argument.
+	DependsOn []pulumi.Resource
 }
 
 // CoreDns is the coredns EKS addon.
@@ -25,7 +28,7 @@ type CoreDns struct {
 }
 
 // NewCoreDns adopts the self-managed CoreDNS Deployment EKS bootstraps. Create it only after
-// the node groups (pass pulumi.DependsOn): the addon waits for its pods, which need Ready
+// the node groups (CoreDnsArgs.DependsOn): the addon waits for its pods, which need Ready
 // nodes, and Ready nodes need Cilium.
 func NewCoreDns(ctx *pulumi.Context, name string, args *CoreDnsArgs, opts ...pulumi.ResourceOption) (*CoreDns, error) {
 	comp := &CoreDns{}
@@ -43,7 +46,7 @@ func NewCoreDns(ctx *pulumi.Context, name string, args *CoreDnsArgs, opts ...pul
 	if args.AddonVersion != "" {
 		addonArgs.AddonVersion = pulumi.String(args.AddonVersion)
 	}
-	addon, err := eks.NewAddon(ctx, name, addonArgs, pulumi.Parent(comp))
+	addon, err := eks.NewAddon(ctx, name, addonArgs, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type NodeGroupArgs struct {
 	EnableSsm bool
 	// Labels are Kubernetes node labels.
 	Labels map[string]string
+	// DependsOn are resources the EKS node group itself must wait for (the Cilium release).
+	// Pulumi does not pass a component's DependsOn on to its children, so it is an argument.
+	DependsOn []pulumi.Resource
 }
 
 // NodeGroup is one managed node group with its role and launch template.
@@ -176,7 +179,7 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 		return nil, err
 	}
 
-	ngOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(attachments)}
+	ngOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(append(attachments, args.DependsOn...))}
 	if args.IgnoreScalingChanges {
 		ngOpts = append(ngOpts, pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
 	}

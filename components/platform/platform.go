@@ -139,6 +139,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			IgnoreScalingChanges: ng.IgnoreScalingChanges,
 			EnableSsm:            ng.EnableSsm,
 			Labels:               ng.Labels,
+			DependsOn:            []pulumi.Resource{cil.Release, cl.Eks},
 		}, parent, pulumi.DependsOn([]pulumi.Resource{cil.Release, cl.Eks}))
 		if err != nil {
 			return nil, err
@@ -150,6 +151,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
 	if _, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
 		ClusterName: cl.ClusterName,
+		DependsOn:   append(groups, cl.Eks),
 	}, parent, pulumi.DependsOn(append(groups, cl.Eks))); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,177 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// cloud answers the program's registrations and invokes the way a Pulumi preview would for
+// a stack that does not exist yet: inputs are echoed back, everything the cloud would
+// compute (IDs, ARNs, the kubeconfig) is left unknown. With Known set, it answers like an
+// update instead, with deterministic fake values, so tests can look inside Apply callbacks.
+type cloud struct {
+	stack, region string
+	known         bool
+	previous      map[string]any // outputs of the previous deployment, for the StackReference
+
+	mu        sync.Mutex
+	resources []Resource
+}
+
+var _ pulumi.MockResourceMonitor = (*cloud)(nil)
+
+// FakeEndpoint is the API server URL of the fake cluster in Known mode.
+const FakeEndpoint = "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com"
+
+// FakeCA is the base64 CA bundle of the fake cluster in Known mode.
+const FakeCA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
+
+func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if args.TypeToken == "pulumi:pulumi:StackReference" {
+		return c.stackReference(args)
+	}
+	rpc := args.RegisterRPC
+	r := Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		Custom: args.Custom,
+		Inputs: args.Inputs,
+	}
+	if rpc != nil {
+		// The monitor drops unknown inputs before calling the mock; decode the request again,
+		// keeping them, so the render can show which inputs the cloud will compute.
+		if in, err := plugin.UnmarshalProperties(rpc.GetObject(), plugin.MarshalOptions{
+			KeepUnknowns: true, KeepSecrets: true, KeepResources: true,
+		}); err == nil {
+			r.Inputs = in
+		}
+		r.Parent = rpc.GetParent()
+		r.URN = newURN(c.stack, r.Parent, r.Type, r.Name)
+		deps := map[string]bool{}
+		for _, d := range rpc.GetDependencies() {
+			deps[d] = true
+		}
+		for _, pd := range rpc.GetPropertyDependencies() {
+			for _, d := range pd.GetUrns() {
+				deps[d] = true
+			}
+		}
+		if p := rpc.GetProvider(); p != "" {
+			r.Provider = providerURN(p)
+		}
+		for d := range deps {
+			r.DependsOn = append(r.DependsOn, d)
+		}
+		sort.Strings(r.DependsOn)
+	}
+	outs := args.Inputs.Copy()
+	if !c.known {
+		c.record(r)
+		// A preview of a new resource: the provider has not created it, so no ID and no
+		// computed outputs (the SDK treats missing outputs as unknown during a preview).
+		if args.TypeToken == "eks:index:Cluster" {
+			delete(outs, "kubeconfigJson")
+		}
+		return "", outs, nil
+	}
+	id := fakeID(args.TypeToken, args.Name)
+	r.ID = id
+	c.record(r)
+	switch args.TypeToken {
+	case "eks:index:Cluster":
+		outs["kubeconfigJson"] = resource.NewProperty(fakeKubeconfig())
+		outs["clusterSecurityGroupId"] = resource.NewProperty("sg-" + args.Name)
+		outs["oidcProviderArn"] = resource.NewProperty("arn:aws:iam::111122223333:oidc-provider/" + args.Name)
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		outs["latestVersion"] = resource.NewProperty(1.0)
+	case "aws:eks/nodeGroup:NodeGroup":
+		outs["nodeGroupName"] = resource.NewProperty(args.Name + "-ng")
+	}
+	outs["arn"] = resource.NewProperty("arn:aws:mock:::" + args.Name)
+	return id, outs, nil
+}
+
+// newURN names a resource exactly as the mock monitor does.
+func newURN(stack, parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(stack), tokens.PackageName(Project), parentType, tokens.Type(typ), name))
+}
+
+// providerURN strips the ID from a provider reference ("<urn>::<id>").
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+func (c *cloud) stackReference(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	name := args.Name
+	outputs := resource.PropertyMap{}
+	if c.previous != nil {
+		outputs = resource.NewPropertyMapFromMap(c.previous)
+	}
+	return name, resource.PropertyMap{
+		"name":              resource.NewProperty(name),
+		"outputs":           resource.NewProperty(outputs),
+		"secretOutputNames": resource.NewProperty([]resource.PropertyValue{}),
+	}, nil
+}
+
+func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		// The render cannot ask AWS; it assumes the region's zones are <region>a, b, c, ...
+		var names []resource.PropertyValue
+		for _, z := range "abcdef" {
+			names = append(names, resource.NewProperty(c.region+string(z)))
+		}
+		return resource.PropertyMap{"names": resource.NewProperty(names)}, nil
+	case "aws:index/getRegion:getRegion":
+		return resource.PropertyMap{"name": resource.NewProperty(c.region)}, nil
+	case "aws:ssm/getParameter:getParameter":
+		// The AMI is resolved from AWS's public SSM parameter at deploy time.
+		name := args.Args["name"].StringValue()
+		return resource.PropertyMap{
+			"name":  resource.NewProperty(name),
+			"value": resource.NewProperty("resolve:ssm:" + name),
+			"type":  resource.NewProperty("String"),
+		}, nil
+	}
+	return nil, fmt.Errorf("render: no offline answer for invoke %s", args.Token)
+}
+
+func fakeKubeconfig() string {
+	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","clusters":[{"name":"kubernetes","cluster":{"server":%q,"certificate-authority-data":%q}}],"contexts":[{"name":"aws","context":{"cluster":"kubernetes","user":"aws"}}],"current-context":"aws","users":[{"name":"aws","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"aws","args":["eks","get-token","--cluster-name","mock"]}}}]}`, FakeEndpoint, FakeCA)
+}
+
+func (c *cloud) record(r Resource) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resources = append(c.resources, r)
+}
+
+// fakeID is a deterministic ID shaped like the real one where the shape matters (subnet-,
+// vpc-, sg-), so ID-based checks such as the node-placement policy work offline.
+func fakeID(typ, name string) string {
+	prefix := map[string]string{
+		"aws:ec2/subnet:Subnet":                   "subnet-",
+		"aws:ec2/vpc:Vpc":                         "vpc-",
+		"aws:ec2/launchTemplate:LaunchTemplate":   "lt-",
+		"aws:ec2/natGateway:NatGateway":           "nat-",
+		"aws:ec2/internetGateway:InternetGateway": "igw-",
+		"aws:ec2/routeTable:RouteTable":           "rtb-",
+		"aws:ec2/eip:Eip":                         "eipalloc-",
+	}[typ]
+	return prefix + name
+}

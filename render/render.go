@@ -1,0 +1,84 @@
+// Package render runs the eks-cilium program offline, under Pulumi mocks, and describes what
+// a stack would create: the resource graph with inputs and dependencies, the IP plan, the
+// Cilium Helm values, the critical path to a ready cluster, and warnings. cmd/render prints
+// it; the golden snapshots under stacks/rendered are its JSON form.
+package render
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/program"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource.
+type Resource struct {
+	URN       string               `json:"urn"`
+	Type      string               `json:"type"`
+	Name      string               `json:"name"`
+	Parent    string               `json:"parent,omitempty"`
+	Custom    bool                 `json:"custom"`
+	ID        string               `json:"-"` // only in Known mode
+	Provider  string               `json:"provider,omitempty"`
+	DependsOn []string             `json:"dependsOn"`
+	Inputs    resource.PropertyMap `json:"-"`
+}
+
+// Options change how the program is run.
+type Options struct {
+	// Known answers like an update (fake IDs, a fake kubeconfig) instead of a preview, so
+	// values computed from cloud outputs (node user data, k8sServiceHost) are visible.
+	Known bool
+	// Previous are the outputs of the stack's previous deployment (`pulumi stack output
+	// --json`), returned by the StackReference the day-2 guard reads; nil is a first deploy.
+	Previous map[string]any
+}
+
+// Result is everything the render knows about a stack.
+type Result struct {
+	Stack     string
+	Config    stackconfig.Config
+	Plan      *ipplan.Plan
+	Resources []Resource
+	// Warnings are the program's own warnings beyond the plan's (e.g. escape hatches in use).
+	Warnings []string
+}
+
+// Project is the Pulumi project name the mocks use (URNs contain it).
+const Project = stackconfig.Namespace
+
+// Run decodes the stack's config values (as Pulumi passes them to a program) and runs the
+// real program, program.Run, under mocks. A configuration error is returned as
+// stackconfig.Problems before any resource is registered.
+func Run(stack string, values map[string]string, opts Options) (*Result, error) {
+	cfg, err := stackconfig.Decode(stack, values)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := ipplan.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous}
+	err = pulumi.RunErr(program.Run,
+		pulumi.WithMocksWithOrganization("organization", Project, stack, mocks),
+		func(info *pulumi.RunInfo) {
+			info.Config = values
+			info.DryRun = !opts.Known
+		})
+	if err != nil {
+		var probs stackconfig.Problems
+		if errors.As(err, &probs) {
+			return nil, probs
+		}
+		return nil, fmt.Errorf("running the program offline: %w", err)
+	}
+	res := mocks.resources
+	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
+	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res}, nil
+}

@@ -1,0 +1,267 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"gopkg.in/yaml.v3"
+)
+
+// Computed is how a value the cloud would compute appears in the render.
+const Computed = "<computed>"
+
+// Report is the JSON document `cmd/render -format json` prints. Field order and the sorting
+// of every list make two runs over the same stack produce identical bytes.
+type Report struct {
+	Stack        string         `json:"stack"`
+	Resources    []ResourceView `json:"resources"`
+	IPPlan       PlanView       `json:"ipPlan"`
+	CiliumValues map[string]any `json:"ciliumValues"`
+	CriticalPath CriticalPath   `json:"criticalPath"`
+	Warnings     []string       `json:"warnings"`
+}
+
+// ResourceView is a resource as the report shows it.
+type ResourceView struct {
+	URN       string         `json:"urn"`
+	Type      string         `json:"type"`
+	Name      string         `json:"name"`
+	Parent    string         `json:"parent"`
+	DependsOn []string       `json:"dependsOn"`
+	Provider  string         `json:"provider,omitempty"`
+	Inputs    map[string]any `json:"inputs"`
+}
+
+// PlanView is the IP plan with stable JSON names.
+type PlanView struct {
+	VpcCidr             string          `json:"vpcCidr"`
+	ServiceCidr         string          `json:"serviceCidr"`
+	PodCidrs            []string        `json:"podCidrs"`
+	MaskSize            int             `json:"maskSize"`
+	UsablePodIPsPerNode int             `json:"usablePodIPsPerNode"`
+	ReservedPerNodeCidr int             `json:"reservedPerNodeCidr"`
+	NodeCidrsTotal      uint64          `json:"nodeCidrsTotal"`
+	NodeCidrsNeeded     int             `json:"nodeCidrsNeeded"`
+	NodeCidrUsage       float64         `json:"nodeCidrUsage"`
+	Subnets             []SubnetView    `json:"subnets"`
+	NodeGroups          []NodeGroupView `json:"nodeGroups"`
+}
+
+// SubnetView is one AZ's subnet pair.
+type SubnetView struct {
+	Index   int    `json:"index"`
+	Zone    string `json:"zone,omitempty"`
+	Private string `json:"private"`
+	Public  string `json:"public"`
+}
+
+// NodeGroupView is one node group's density numbers.
+type NodeGroupView struct {
+	Name          string   `json:"name"`
+	InstanceTypes []string `json:"instanceTypes"`
+	MaxSize       int      `json:"maxSize"`
+	Surge         int      `json:"surge"`
+	MaxPods       int      `json:"maxPods"`
+	ENIMaxPods    int      `json:"eniMaxPods"`
+	DensityRatio  float64  `json:"densityRatio"`
+}
+
+// NewReport builds the report of a render result.
+func NewReport(r *Result) (*Report, error) {
+	rep := &Report{Stack: r.Stack, IPPlan: planView(r.Plan), CriticalPath: criticalPath(r.Resources)}
+	for _, res := range r.Resources {
+		inputs := plainMap(res.Inputs)
+		rep.Resources = append(rep.Resources, ResourceView{
+			URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent,
+			DependsOn: nonNil(res.DependsOn), Provider: res.Provider, Inputs: inputs,
+		})
+		if res.Type == "kubernetes:helm.sh/v3:Release" && inputs["chart"] == "cilium" {
+			if v, ok := inputs["values"].(map[string]any); ok {
+				rep.CiliumValues = v
+			}
+		}
+	}
+	if rep.CiliumValues == nil {
+		return nil, fmt.Errorf("render: the program registered no Cilium release")
+	}
+	rep.Warnings = []string{}
+	for _, w := range r.Plan.Warnings {
+		rep.Warnings = append(rep.Warnings, w.String())
+	}
+	rep.Warnings = append(rep.Warnings, r.Warnings...)
+	return rep, nil
+}
+
+// JSON is the report as indented JSON with a trailing newline.
+func (rep *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Text is the human-readable report.
+func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Stack %s: %d resources\n\n", rep.Stack, len(rep.Resources))
+	b.WriteString("Resources\n")
+	writeTree(&b, rep.Resources)
+	b.WriteString("\nIP plan\n")
+	b.WriteString(indent(plan.Summary()))
+	b.WriteString("\nCilium Helm values\n")
+	var y strings.Builder
+	enc := yaml.NewEncoder(&y)
+	enc.SetIndent(2)
+	if err := enc.Encode(rep.CiliumValues); err != nil {
+		return "", err
+	}
+	b.WriteString(indent(y.String()))
+	cp := rep.CriticalPath
+	b.WriteString("\nTime to ready (DESIGN.md typical durations)\n")
+	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
+	for _, step := range cp.Path {
+		fmt.Fprintf(&b, "  -> %-40s %s min\n", shortURN(step.URN), minutes(step.Minutes))
+	}
+	b.WriteString("\nWarnings\n")
+	if len(rep.Warnings) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(&b, "  - %s\n", w)
+	}
+	return b.String(), nil
+}
+
+func writeTree(b *strings.Builder, res []ResourceView) {
+	children := map[string][]ResourceView{}
+	known := map[string]bool{}
+	for _, r := range res {
+		known[r.URN] = true
+	}
+	var roots []ResourceView
+	for _, r := range res {
+		if known[r.Parent] {
+			children[r.Parent] = append(children[r.Parent], r)
+		} else {
+			roots = append(roots, r)
+		}
+	}
+	var walk func(r ResourceView, depth int)
+	walk = func(r ResourceView, depth int) {
+		fmt.Fprintf(b, "  %s%s  %s\n", strings.Repeat("  ", depth), r.Type, r.Name)
+		for _, c := range children[r.URN] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+}
+
+func planView(p *ipplan.Plan) PlanView {
+	v := PlanView{
+		VpcCidr: p.VpcCIDR.String(), ServiceCidr: p.ServiceCIDR.String(), MaskSize: p.MaskSize,
+		UsablePodIPsPerNode: p.UsablePodIPsPerNode, ReservedPerNodeCidr: ipplan.ReservedPerNodeCIDR,
+		NodeCidrsTotal: p.NodeCIDRsTotal, NodeCidrsNeeded: p.NodeCIDRsNeeded,
+		NodeCidrUsage: round(p.NodeCIDRUsage, 4), Subnets: []SubnetView{}, PodCidrs: []string{},
+	}
+	for _, c := range p.PodCIDRs {
+		v.PodCidrs = append(v.PodCidrs, c.String())
+	}
+	for _, s := range p.Subnets {
+		v.Subnets = append(v.Subnets, SubnetView{Index: s.Index, Zone: s.Zone, Private: s.Private.String(), Public: s.Public.String()})
+	}
+	for _, g := range p.NodeGroups {
+		v.NodeGroups = append(v.NodeGroups, NodeGroupView{
+			Name: g.Name, InstanceTypes: g.InstanceTypes, MaxSize: g.MaxSize, Surge: g.Surge,
+			MaxPods: g.MaxPods, ENIMaxPods: g.ENIMaxPods, DensityRatio: round(g.DensityRatio, 2),
+		})
+	}
+	return v
+}
+
+// plainMap turns Pulumi property values into JSON-able values: unknowns become Computed,
+// secrets "<secret>", resource references their URN.
+func plainMap(m resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if strings.HasPrefix(string(k), "__") {
+			continue // engine bookkeeping such as __defaults
+		}
+		out[string(k)] = plain(v)
+	}
+	return out
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsComputed():
+		return Computed
+	case v.IsOutput():
+		o := v.OutputValue()
+		if !o.Known {
+			return Computed
+		}
+		if o.Secret {
+			return "<secret>"
+		}
+		return plain(o.Element)
+	case v.IsSecret():
+		return "<secret>"
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsObject():
+		return plainMap(v.ObjectValue())
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plain(e)
+		}
+		return out
+	case v.IsNumber():
+		f := v.NumberValue()
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f)
+		}
+		return f
+	case v.IsString():
+		return v.StringValue()
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsAsset() || v.IsArchive():
+		return "<asset>"
+	default:
+		return nil
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func round(f float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(f*p) / p
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func shortURN(urn string) string {
+	t := resource.URN(urn)
+	return string(t.Type().Name()) + " " + t.Name()
+}

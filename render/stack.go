@@ -1,0 +1,122 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/eks-cilium/eks-cilium/policies/pack"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Refused is a render that completed but must fail the check: mandatory policy violations.
+type Refused struct {
+	Violations []pack.Violation
+}
+
+func (r *Refused) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d mandatory policy violation(s):\n", len(r.Violations))
+	for _, v := range r.Violations {
+		fmt.Fprintf(&b, "  [%s] %s: %s\n", v.Policy, v.URN, v.Message)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Stack renders the stack file at path in the given format ("text" or "json"). With policy,
+// the policy pack runs over the resources as an update would register them; advisory
+// violations join the warnings and mandatory ones make the error a *Refused (the rendered
+// output is still returned).
+func Stack(path string, opts Options, format string, policy bool) (string, error) {
+	_, values, err := stackconfig.LoadFile(path)
+	if err != nil {
+		return "", err
+	}
+	stack := stackName(path)
+	res, err := Run(stack, values, opts)
+	if err != nil {
+		return "", err
+	}
+	var mandatory []pack.Violation
+	if policy {
+		violations, err := EvaluatePolicies(stack, values, opts)
+		if err != nil {
+			return "", err
+		}
+		for _, v := range violations {
+			if v.Level == "mandatory" {
+				mandatory = append(mandatory, v)
+				continue
+			}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("policy %s (%s) on %s: %s", v.Policy, v.Level, v.URN, v.Message))
+		}
+	}
+	rep, err := NewReport(res)
+	if err != nil {
+		return "", err
+	}
+	var out string
+	if format == "json" {
+		b, err := rep.JSON()
+		if err != nil {
+			return "", err
+		}
+		out = string(b)
+	} else {
+		out, err = rep.Text(res.Plan)
+		if err != nil {
+			return "", err
+		}
+	}
+	if len(mandatory) > 0 {
+		return out, &Refused{Violations: mandatory}
+	}
+	return out, nil
+}
+
+// EvaluatePolicies runs the program in Known mode (IDs and endpoints filled in, as in an
+// update) and evaluates the policy pack over every registered resource.
+func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]pack.Violation, error) {
+	opts.Known = true
+	res, err := Run(stack, values, opts)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]pack.Resource, 0, len(res.Resources))
+	for _, r := range res.Resources {
+		in = append(in, pack.Resource{URN: r.URN, Type: r.Type, Name: r.Name, ID: r.ID, Inputs: resource.FromResourcePropertyMap(r.Inputs)})
+	}
+	return pack.Evaluate(in)
+}
+
+// LoadPrevious reads the JSON object `pulumi stack output --json` prints.
+func LoadPrevious(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var prev map[string]any
+	if err := json.Unmarshal(data, &prev); err != nil {
+		return nil, fmt.Errorf("not the JSON object `pulumi stack output --json` prints: %w", err)
+	}
+	if prev == nil {
+		return nil, fmt.Errorf("not the JSON object `pulumi stack output --json` prints: got null")
+	}
+	return prev, nil
+}
+
+func stackName(path string) string {
+	base := path[strings.LastIndex(path, "/")+1:]
+	return strings.TrimSuffix(strings.TrimPrefix(base, "Pulumi."), ".yaml")
+}
+
+// Stacks lists the shipped stack files (stacks/Pulumi.*.yaml) under root, sorted.
+func Stacks(root string) ([]string, error) {
+	matches, err := filepath.Glob(root + "/stacks/Pulumi.*.yaml")
+	sort.Strings(matches)
+	return matches, err
+}
