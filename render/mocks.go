@@ -175,3 +175,9 @@ func fakeID(typ, name string) string {
 	}[typ]
 	return prefix + name
 }
+
+// NewMocks returns the offline cloud the render uses, for tests that run program functions
+// directly: Known answers like an update, otherwise like a preview of a new stack.
+func NewMocks(stack, region string, known bool, previous map[string]any) pulumi.MockResourceMonitor {
+	return &cloud{stack: stack, region: region, known: known, previous: previous}
+}

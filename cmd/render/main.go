@@ -26,7 +26,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stack := fs.String("stack", "", "stack name: reads stacks/Pulumi.<NAME>.yaml")
 	configPath := fs.String("config", "", "path of a Pulumi.<stack>.yaml file (instead of -stack)")
 	format := fs.String("format", "text", "output format: text or json")
-	previous := fs.String("previous", "", "JSON of `pulumi stack output --json` of the deployed stack, for the day-2 guard")
+	previous := fs.String("previous", "", "file with the JSON that 'pulumi stack output --json' printed for the deployed stack (day-2 guard)")
 	policy := fs.Bool("policy", false, "evaluate the policy pack over the rendered resources; mandatory violations exit 1")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: render [-stack NAME | -config PATH] [-format text|json] [-previous PATH] [-policy]")

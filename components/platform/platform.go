@@ -63,6 +63,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	parent := pulumi.Parent(comp)
 	clusterName := cfg.ClusterName()
 
+	// network is what nodes need before they boot: routes to NAT for image pulls and joins.
+	var network []pulumi.Resource
 	var vpcId pulumi.StringOutput
 	var privateIds, publicIds pulumi.StringArrayOutput
 	if cfg.Vpc.UsesExistingVpc() {
@@ -84,6 +86,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			return nil, err
 		}
 		vpcId, privateIds, publicIds = net.VpcId, net.PrivateSubnetIds, net.PublicSubnetIds
+		network = append(network, net)
 	}
 
 	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
@@ -139,7 +142,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			IgnoreScalingChanges: ng.IgnoreScalingChanges,
 			EnableSsm:            ng.EnableSsm,
 			Labels:               ng.Labels,
-			DependsOn:            []pulumi.Resource{cil.Release, cl.Eks},
+			DependsOn:            append([]pulumi.Resource{cil.Release, cl.Eks}, network...),
 		}, parent, pulumi.DependsOn([]pulumi.Resource{cil.Release, cl.Eks}))
 		if err != nil {
 			return nil, err

@@ -1,0 +1,494 @@
+package tests
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/eks-cilium/eks-cilium/program"
+	"github.com/eks-cilium/eks-cilium/render"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	typeCluster   = "eks:index:Cluster"
+	typeNodeGroup = "aws:eks/nodeGroup:NodeGroup"
+	typeRelease   = "kubernetes:helm.sh/v3:Release"
+	typeAddon     = "aws:eks/addon:Addon"
+	typeSubnet    = "aws:ec2/subnet:Subnet"
+	typeLT        = "aws:ec2/launchTemplate:LaunchTemplate"
+	typeK8s       = "pulumi:providers:kubernetes"
+	typeAttach    = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+)
+
+// renderStack runs the real program over a shipped stack in Known mode, so values computed
+// in Apply callbacks (user data, k8sServiceHost) are present.
+func renderStack(t *testing.T, path string, edit func(values map[string]string)) *render.Result {
+	t.Helper()
+	cfg, values, err := stackconfig.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(values)
+	}
+	res, err := render.Run(cfg.Stack, values, render.Options{Known: true})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return res
+}
+
+func ofType(res *render.Result, typ string) []render.Resource {
+	var out []render.Resource
+	for _, r := range res.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func one(t *testing.T, res *render.Result, typ string) render.Resource {
+	t.Helper()
+	all := ofType(res, typ)
+	if len(all) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(all))
+	}
+	return all[0]
+}
+
+// get walks a dotted path through a PropertyMap ("values.ipam.mode").
+func get(m resource.PropertyMap, path string) (resource.PropertyValue, bool) {
+	var v resource.PropertyValue = resource.NewProperty(m)
+	for _, part := range strings.Split(path, ".") {
+		if v.IsOutput() {
+			v = v.OutputValue().Element
+		}
+		if !v.IsObject() {
+			return resource.PropertyValue{}, false
+		}
+		next, ok := v.ObjectValue()[resource.PropertyKey(part)]
+		if !ok {
+			return resource.PropertyValue{}, false
+		}
+		v = next
+	}
+	return v, true
+}
+
+func strs(v resource.PropertyValue) []string {
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
+}
+
+func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		cfg := res.Config
+		counts := map[string]int{}
+		for _, r := range res.Resources {
+			counts[r.Type]++
+		}
+		azs := cfg.Vpc.AvailabilityZones
+		nats := azs
+		if cfg.Vpc.NatGateways == "single" {
+			nats = 1
+		}
+		ngs := len(cfg.NodeGroups)
+		want := map[string]int{
+			"eks-cilium:index:Platform":               1,
+			"eks-cilium:index:Vpc":                    1,
+			"eks-cilium:index:Cluster":                1,
+			"eks-cilium:index:Cilium":                 1,
+			"eks-cilium:index:NodeGroup":              ngs,
+			"eks-cilium:index:CoreDns":                1,
+			"aws:ec2/vpc:Vpc":                         1,
+			"aws:ec2/internetGateway:InternetGateway": 1,
+			typeSubnet:                      2 * azs,
+			"aws:ec2/routeTable:RouteTable": azs + 1,
+			"aws:ec2/routeTableAssociation:RouteTableAssociation": 2 * azs,
+			"aws:ec2/eip:Eip":                 nats,
+			"aws:ec2/natGateway:NatGateway":   nats,
+			"aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+			"aws:kms/key:Key":                 1,
+			typeCluster:                       1,
+			typeK8s:                           1,
+			typeRelease:                       1,
+			"aws:iam/role:Role":               ngs,
+			typeAttach:                        2 * ngs,
+			typeLT:                            ngs,
+			typeNodeGroup:                     ngs,
+			typeAddon:                         1,
+		}
+		for typ, n := range want {
+			if counts[typ] != n {
+				t.Errorf("%s: %d × %s, want %d", cfg.Stack, counts[typ], typ, n)
+			}
+		}
+		for typ := range counts {
+			if _, ok := want[typ]; !ok {
+				t.Errorf("%s: unexpected resource type %s", cfg.Stack, typ)
+			}
+		}
+	}
+}
+
+func TestProgram_EveryResourceIsParented(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		urns := map[string]bool{}
+		for _, r := range res.Resources {
+			urns[r.URN] = true
+		}
+		for _, r := range res.Resources {
+			if r.Type == "eks-cilium:index:Platform" {
+				if !strings.Contains(r.Parent, "pulumi:pulumi:Stack") {
+					t.Errorf("Platform's parent is %q, want the stack", r.Parent)
+				}
+				continue
+			}
+			if !urns[r.Parent] {
+				t.Errorf("%s has parent %q, which is not one of the program's resources", r.URN, r.Parent)
+			}
+		}
+	}
+}
+
+func TestCluster_KeepsAwsNodeAwayAndSetsControlPlane(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		cfg := res.Config
+		in := one(t, res, typeCluster).Inputs
+		for _, key := range []string{"skipDefaultNodeGroup", "useDefaultVpcCni", "endpointPrivateAccess", "createOidcProvider"} {
+			if v, ok := get(in, key); !ok || !v.BoolValue() {
+				t.Errorf("%s: cluster input %s = %v, want true", cfg.Stack, key, v)
+			}
+		}
+		remove, _ := get(in, "defaultAddonsToRemove")
+		if !slices.Contains(strs(remove), "vpc-cni") {
+			t.Errorf("%s: defaultAddonsToRemove %v lacks vpc-cni", cfg.Stack, strs(remove))
+		}
+		if _, ok := get(in, "corednsAddonOptions"); ok {
+			t.Errorf("%s: corednsAddonOptions must stay unset (non-nil defaults Enabled=true)", cfg.Stack)
+		}
+		if v, _ := get(in, "kubernetesServiceIpAddressRange"); v.StringValue() != cfg.Cluster.ServiceCidr {
+			t.Errorf("%s: service CIDR %v, want %s", cfg.Stack, v, cfg.Cluster.ServiceCidr)
+		}
+		if v, _ := get(in, "authenticationMode"); v.StringValue() != "API" {
+			t.Errorf("%s: authenticationMode %v, want API", cfg.Stack, v)
+		}
+		logs, _ := get(in, "enabledClusterLogTypes")
+		if got := strs(logs); len(got) != 5 {
+			t.Errorf("%s: log types %v, want all five", cfg.Stack, got)
+		}
+		if v, ok := get(in, "encryptionConfigKeyArn"); !ok || v.IsNull() {
+			t.Errorf("%s: secrets encryption key missing", cfg.Stack)
+		}
+		cidrs, _ := get(in, "publicAccessCidrs")
+		if !slices.Equal(strs(cidrs), cfg.Cluster.PublicAccessCidrs) {
+			t.Errorf("%s: publicAccessCidrs %v, want %v", cfg.Stack, strs(cidrs), cfg.Cluster.PublicAccessCidrs)
+		}
+	}
+}
+
+func TestCluster_KubeProxyReplacementOnAndOff(t *testing.T) {
+	path := "../stacks/Pulumi.dev.yaml"
+	for _, kpr := range []bool{true, false} {
+		t.Run(fmt.Sprintf("kubeProxyReplacement=%v", kpr), func(t *testing.T) {
+			res := renderStack(t, path, func(v map[string]string) {
+				v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","kubeProxyReplacement":%v}`, kpr)
+			})
+			in := one(t, res, typeCluster).Inputs
+			remove, _ := get(in, "defaultAddonsToRemove")
+			if got := slices.Contains(strs(remove), "kube-proxy"); got != kpr {
+				t.Errorf("kube-proxy in defaultAddonsToRemove = %v, want %v", got, kpr)
+			}
+			enabled, ok := get(in, "kubeProxyAddonOptions.enabled")
+			if kpr && (!ok || enabled.BoolValue()) {
+				t.Errorf("kubeProxyAddonOptions.enabled = %v (set %v), want false", enabled, ok)
+			}
+			if !kpr && ok {
+				t.Errorf("kubeProxyAddonOptions set without replacement: %v", enabled)
+			}
+			values := one(t, res, typeRelease).Inputs
+			if v, _ := get(values, "values.kubeProxyReplacement"); v.BoolValue() != kpr {
+				t.Errorf("values.kubeProxyReplacement = %v, want %v", v, kpr)
+			}
+			host, hasHost := get(values, "values.k8sServiceHost")
+			port, hasPort := get(values, "values.k8sServicePort")
+			if kpr {
+				if !hasHost || host.StringValue() != strings.TrimPrefix(render.FakeEndpoint, "https://") || !hasPort || port.NumberValue() != 443 {
+					t.Errorf("k8sServiceHost %v, port %v; want the endpoint host and 443", host, port)
+				}
+			} else if hasHost || hasPort {
+				t.Errorf("k8sServiceHost/Port set without replacement: %v %v", host, port)
+			}
+		})
+	}
+}
+
+func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		cfg := res.Config
+		private := map[string]bool{}
+		for _, s := range ofType(res, typeSubnet) {
+			if strings.HasSuffix(s.Name, "-private") {
+				private[s.ID] = true
+			}
+		}
+		groups := ofType(res, typeNodeGroup)
+		if len(groups) != len(cfg.NodeGroups) {
+			t.Fatalf("%s: %d node groups, want %d", cfg.Stack, len(groups), len(cfg.NodeGroups))
+		}
+		for _, ng := range groups {
+			taints, _ := get(ng.Inputs, "taints")
+			found := false
+			for _, taint := range taints.ArrayValue() {
+				o := taint.ObjectValue()
+				if o["key"].StringValue() == "node.cilium.io/agent-not-ready" && o["value"].StringValue() == "true" && o["effect"].StringValue() == "NO_EXECUTE" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: node group %s lacks the Cilium startup taint: %v", cfg.Stack, ng.Name, taints)
+			}
+			subnets, _ := get(ng.Inputs, "subnetIds")
+			ids := strs(subnets)
+			if len(ids) != cfg.Vpc.AvailabilityZones {
+				t.Errorf("%s: node group %s in %d subnets, want one private subnet per AZ", cfg.Stack, ng.Name, len(ids))
+			}
+			for _, id := range ids {
+				if !private[id] {
+					t.Errorf("%s: node group %s uses subnet %s, which is not private", cfg.Stack, ng.Name, id)
+				}
+			}
+			upd, _ := get(ng.Inputs, "updateConfig.maxUnavailable")
+			if upd.NumberValue() < 1 {
+				t.Errorf("%s: node group %s maxUnavailable %v", cfg.Stack, ng.Name, upd)
+			}
+		}
+		for i, lt := range ofType(res, typeLT) {
+			ud, _ := get(lt.Inputs, "userData")
+			raw, err := base64.StdEncoding.DecodeString(ud.StringValue())
+			if err != nil {
+				t.Fatalf("%s: launch template %s user data is not base64: %v", cfg.Stack, lt.Name, err)
+			}
+			group := res.Plan.NodeGroups[groupIndex(t, res, lt.Name)]
+			for _, want := range []string{
+				fmt.Sprintf("maxPods: %d", group.MaxPods),
+				"--register-with-taints=node.cilium.io/agent-not-ready=true:NoExecute",
+				"apiServerEndpoint: \"" + render.FakeEndpoint + "\"",
+				"cidr: \"" + cfg.Cluster.ServiceCidr + "\"",
+			} {
+				if !strings.Contains(string(raw), want) {
+					t.Errorf("%s: launch template %d user data lacks %q:\n%s", cfg.Stack, i, want, raw)
+				}
+			}
+			if v, _ := get(lt.Inputs, "metadataOptions.httpTokens"); v.StringValue() != "required" {
+				t.Errorf("%s: IMDSv2 not required on %s", cfg.Stack, lt.Name)
+			}
+			if v, _ := get(lt.Inputs, "blockDeviceMappings"); v.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()["encrypted"].StringValue() != "true" {
+				t.Errorf("%s: root volume of %s not encrypted", cfg.Stack, lt.Name)
+			}
+		}
+		var policies []string
+		for _, a := range ofType(res, typeAttach) {
+			v, _ := get(a.Inputs, "policyArn")
+			policies = append(policies, v.StringValue()[strings.LastIndex(v.StringValue(), "/")+1:])
+		}
+		sort.Strings(policies)
+		var want []string
+		for range cfg.NodeGroups {
+			want = append(want, "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy")
+		}
+		sort.Strings(want)
+		if !slices.Equal(policies, want) {
+			t.Errorf("%s: node role policies %v, want exactly %v (never the CNI policy)", cfg.Stack, policies, want)
+		}
+	}
+}
+
+func groupIndex(t *testing.T, res *render.Result, resourceName string) int {
+	t.Helper()
+	for i, ng := range res.Config.NodeGroups {
+		if resourceName == res.Config.ClusterName()+"-"+ng.Name {
+			return i
+		}
+	}
+	t.Fatalf("no node group for %s", resourceName)
+	return -1
+}
+
+func TestCilium_ReleaseValuesFromConfig(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		cfg := res.Config
+		in := one(t, res, typeRelease).Inputs
+		check := map[string]any{
+			"chart":               "cilium",
+			"version":             cfg.Cilium.Version,
+			"namespace":           "kube-system",
+			"repositoryOpts.repo": "https://helm.cilium.io",
+			"skipAwait":           true,
+			"values.ipam.mode":    "cluster-pool",
+			"values.ipam.operator.clusterPoolIPv4MaskSize": float64(cfg.Cilium.ClusterPoolIPv4MaskSize),
+			"values.routingMode":                           "tunnel",
+			"values.tunnelProtocol":                        cfg.Cilium.TunnelProtocol,
+			"values.eni.enabled":                           false,
+			"values.cni.exclusive":                         true,
+			"values.hubble.relay.enabled":                  cfg.Cilium.HubbleRelay,
+		}
+		for path, want := range check {
+			v, ok := get(in, path)
+			if !ok || v.V != want {
+				t.Errorf("%s: release %s = %v, want %v", cfg.Stack, path, v, want)
+			}
+		}
+		list, _ := get(in, "values.ipam.operator.clusterPoolIPv4PodCIDRList")
+		if !slices.Equal(strs(list), cfg.Cilium.ClusterPoolIPv4PodCIDRList) {
+			t.Errorf("%s: pod CIDR list %v, want %v", cfg.Stack, strs(list), cfg.Cilium.ClusterPoolIPv4PodCIDRList)
+		}
+	}
+}
+
+// TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS checks the edges the design relies on:
+// node groups wait for (and on destroy go before) the Cilium release, CoreDNS waits for the
+// node groups, and the release talks to the cluster through the cluster's provider.
+func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		release := one(t, res, typeRelease)
+		cluster := one(t, res, typeCluster)
+		provider := one(t, res, typeK8s)
+		if release.Provider != provider.URN {
+			t.Errorf("release uses provider %q, want the cluster's %q", release.Provider, provider.URN)
+		}
+		if !slices.Contains(provider.DependsOn, cluster.URN) {
+			t.Errorf("kubernetes provider does not depend on the cluster (kubeconfig): %v", provider.DependsOn)
+		}
+		addon := one(t, res, typeAddon)
+		for _, ng := range ofType(res, typeNodeGroup) {
+			if !slices.Contains(ng.DependsOn, release.URN) {
+				t.Errorf("node group %s does not depend on the Cilium release: %v", ng.Name, ng.DependsOn)
+			}
+			if !slices.Contains(addon.DependsOn, ng.URN) {
+				t.Errorf("CoreDNS addon does not depend on node group %s: %v", ng.Name, addon.DependsOn)
+			}
+		}
+		subnets := ofType(res, typeSubnet)
+		for _, s := range subnets {
+			if !slices.Contains(cluster.DependsOn, s.URN) {
+				t.Errorf("cluster does not depend on subnet %s", s.Name)
+			}
+		}
+	}
+}
+
+// countingMocks records every registration, to prove an invalid stack registers nothing.
+type countingMocks struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (m *countingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.types = append(m.types, args.TypeToken)
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (m *countingMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+func TestProgram_InvalidConfigRegistersNothing(t *testing.T) {
+	cases := map[string]map[string]string{
+		"pod CIDR overlaps VPC": {
+			stackconfig.KeyVpc:        `{"cidr":"10.0.0.0/16","availabilityZones":2,"natGateways":"single"}`,
+			stackconfig.KeyNodeGroups: `[{"name":"a","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2}]`,
+			stackconfig.KeyCilium:     `{"version":"1.19.6","clusterPoolIPv4PodCIDRList":["10.0.0.0/8"],"clusterPoolIPv4MaskSize":24}`,
+		},
+		"mask size is a string": {
+			stackconfig.KeyNodeGroups: `[{"name":"a","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2}]`,
+			stackconfig.KeyCilium:     `{"version":"1.19.6","clusterPoolIPv4PodCIDRList":["10.200.0.0/16"],"clusterPoolIPv4MaskSize":"24"}`,
+		},
+		"no node groups": {
+			stackconfig.KeyCilium: `{"version":"1.19.6","clusterPoolIPv4PodCIDRList":["10.200.0.0/16"]}`,
+		},
+	}
+	wantKey := map[string]string{
+		"pod CIDR overlaps VPC": "eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]",
+		"mask size is a string": "eks-cilium:cilium.clusterPoolIPv4MaskSize",
+		"no node groups":        "eks-cilium:nodeGroups",
+	}
+	for name, values := range cases {
+		t.Run(name, func(t *testing.T) {
+			values[stackconfig.KeyRegion] = "eu-west-1"
+			mocks := &countingMocks{}
+			err := pulumi.RunErr(program.Run, pulumi.WithMocks("eks-cilium", "bad", mocks), func(info *pulumi.RunInfo) {
+				info.Config = values
+				info.DryRun = true
+			})
+			var probs stackconfig.Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("err = %v, want stackconfig.Problems", err)
+			}
+			if !slices.ContainsFunc(probs, func(p stackconfig.Problem) bool { return p.Key == wantKey[name] }) {
+				t.Errorf("problems %v do not name %s", probs, wantKey[name])
+			}
+			if len(mocks.types) != 0 {
+				t.Errorf("an invalid stack registered %d resources: %v", len(mocks.types), mocks.types)
+			}
+		})
+	}
+}
+
+// TestProgram_ExportsOutputs runs program.Deploy and awaits the exported values.
+func TestProgram_ExportsOutputs(t *testing.T) {
+	cfg, values, err := stackconfig.LoadFile("../stacks/Pulumi.prod.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string]any{}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		p, err := program.Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		// The recorded values are exported so RunErr waits for every callback: an Apply
+		// nobody awaits may never run, and its assertion would pass vacuously.
+		for k, v := range program.Outputs(cfg, p) {
+			ctx.Export(k, pulumi.ToOutput(v).ApplyT(func(x any) any {
+				mu.Lock()
+				defer mu.Unlock()
+				got[k] = x
+				return x
+			}))
+		}
+		return nil
+	}, pulumi.WithMocks("eks-cilium", "prod", render.NewMocks("prod", cfg.Region, true, nil)), func(info *pulumi.RunInfo) { info.Config = values })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"kubeconfig", "clusterName", "clusterEndpoint", "vpcId", "podCidrs", "podCidrMaskSize", "ciliumVersion", "nodeGroups", "ipPlan", "ipamMode", "routingMode", "vpcCidr", "serviceCidr"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("output %s was not exported (or never resolved)", k)
+		}
+	}
+	if fmt.Sprint(got["podCidrs"]) != "[10.100.0.0/17 10.101.0.0/17]" || got["podCidrMaskSize"] != 24 || got["clusterName"] != "eks-cilium-prod" {
+		t.Errorf("outputs podCidrs=%v mask=%v clusterName=%v", got["podCidrs"], got["podCidrMaskSize"], got["clusterName"])
+	}
+}
