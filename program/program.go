@@ -5,21 +5,57 @@ package program
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
-// Run is the program: main.go passes it to pulumi.Run.
+// Run is the program: main.go passes it to pulumi.Run. It validates the stack first (an
+// invalid stack reads and registers nothing), then reads what the stack deployed last time
+// for the day-2 guard, then builds the platform.
 func Run(ctx *pulumi.Context) error {
 	cfg, err := LoadConfig(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = Deploy(ctx, cfg)
+	if _, err := ipplan.New(cfg); err != nil {
+		return err
+	}
+	prev, err := Previous(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = Deploy(ctx, cfg, prev)
 	return err
+}
+
+// PreviousOutputs are the stack outputs the day-2 guard reads back.
+var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode"}
+
+// Previous reads this stack's own outputs from its last deployment through a StackReference
+// (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
+func Previous(ctx *pulumi.Context) (*guard.Deployed, error) {
+	name := fmt.Sprintf("%s/%s/%s", ctx.Organization(), ctx.Project(), ctx.Stack())
+	ref, err := pulumi.NewStackReference(ctx, "previous-deployment", &pulumi.StackReferenceArgs{Name: pulumi.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
+	}
+	outputs := map[string]any{}
+	for _, key := range PreviousOutputs {
+		d, err := ref.GetOutputDetails(key)
+		if err != nil {
+			return nil, fmt.Errorf("reading output %s of %s: %w", key, name, err)
+		}
+		if d.Value != nil {
+			outputs[key] = d.Value
+		}
+	}
+	return guard.FromOutputs(outputs)
 }
 
 // LoadConfig reads every key of the stack with config.Try (no Require*: a bad stack is an
@@ -39,8 +75,9 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 }
 
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
-func Deploy(ctx *pulumi.Context, cfg stackconfig.Config) (*platform.Platform, error) {
-	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg})
+// prev is the previous deployment (nil on the first one) for the day-2 guard.
+func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (*platform.Platform, error) {
+	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev})
 	if err != nil {
 		return nil, err
 	}

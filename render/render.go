@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -78,7 +79,12 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 		}
 		return nil, fmt.Errorf("running the program offline: %w", err)
 	}
+	prev, err := guard.FromOutputs(opts.Previous)
+	if err != nil {
+		return nil, err
+	}
+	warnings, _ := guard.Check(prev, cfg) // refusals already failed the program above
 	res := mocks.resources
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
-	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res}, nil
+	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res, Warnings: warnings}, nil
 }

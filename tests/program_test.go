@@ -464,7 +464,7 @@ func TestProgram_ExportsOutputs(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]any{}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		p, err := program.Deploy(ctx, cfg)
+		p, err := program.Deploy(ctx, cfg, nil)
 		if err != nil {
 			return err
 		}

@@ -68,6 +68,9 @@ type NodeGroupArgs struct {
 type NodeGroup struct {
 	pulumi.ResourceState
 
+	// Eks is the EKS managed node group; what must wait for nodes depends on it.
+	Eks *eks.NodeGroup `pulumi:"-"`
+
 	NodeGroupName pulumi.StringOutput `pulumi:"nodeGroupName"`
 	RoleArn       pulumi.StringOutput `pulumi:"roleArn"`
 	MaxPods       pulumi.IntOutput    `pulumi:"maxPods"`
@@ -212,6 +215,7 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 		return nil, err
 	}
 
+	comp.Eks = ng
 	comp.NodeGroupName = ng.NodeGroupName
 	comp.RoleArn = role.Arn
 	comp.MaxPods = pulumi.Int(args.MaxPods).ToIntOutput()

@@ -11,6 +11,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/coredns"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
+	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -23,6 +24,9 @@ const Token = "eks-cilium:index:Platform"
 // stackconfig (Defaults() plus the stack's values).
 type PlatformArgs struct {
 	Config stackconfig.Config
+	// Previous is what this platform deployed last time (nil on the first deployment); with
+	// it the day-2 guard refuses pool, mask, mode and cluster-replacing changes.
+	Previous *guard.Deployed
 }
 
 // Platform is an EKS cluster whose only CNI is Cilium.
@@ -43,11 +47,15 @@ type Platform struct {
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 }
 
-// NewPlatform validates the configuration with ipplan.New and, only if it is valid, creates
-// everything. An invalid configuration registers no resource at all.
+// NewPlatform validates the configuration with ipplan.New and the day-2 guard and, only if
+// both pass, creates everything. An invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
 	cfg := args.Config
 	plan, err := ipplan.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := guard.Check(args.Previous, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +69,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	for _, w := range warnings {
+		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: comp}); err != nil {
+			return nil, err
+		}
+	}
 	clusterName := cfg.ClusterName()
 
 	// network is what nodes need before they boot: routes to NAT for image pulls and joins.
@@ -86,7 +99,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			return nil, err
 		}
 		vpcId, privateIds, publicIds = net.VpcId, net.PrivateSubnetIds, net.PublicSubnetIds
-		network = append(network, net)
+		network = net.Egress
 	}
 
 	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
@@ -143,19 +156,19 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			EnableSsm:            ng.EnableSsm,
 			Labels:               ng.Labels,
 			DependsOn:            append([]pulumi.Resource{cil.Release, cl.Eks}, network...),
-		}, parent, pulumi.DependsOn([]pulumi.Resource{cil.Release, cl.Eks}))
+		}, parent)
 		if err != nil {
 			return nil, err
 		}
 		comp.NodeGroups = append(comp.NodeGroups, group)
-		groups = append(groups, group)
+		groups = append(groups, group.Eks)
 	}
 
 	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
 	if _, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
 		ClusterName: cl.ClusterName,
 		DependsOn:   append(groups, cl.Eks),
-	}, parent, pulumi.DependsOn(append(groups, cl.Eks))); err != nil {
+	}, parent); err != nil {
 		return nil, err
 	}
 

@@ -47,6 +47,11 @@ type VpcArgs struct {
 type Vpc struct {
 	pulumi.ResourceState
 
+	// Egress are the private route table associations: once they exist, private subnets
+	// route to NAT. Nodes depend on them (a component's own children are not a reliable
+	// dependency target in Pulumi's Go SDK, so they are listed explicitly).
+	Egress []pulumi.Resource `pulumi:"-"`
+
 	VpcId            pulumi.StringOutput      `pulumi:"vpcId"`
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 	PublicSubnetIds  pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
@@ -165,11 +170,13 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, az+"-private", &ec2.RouteTableAssociationArgs{
+		assoc, err := ec2.NewRouteTableAssociation(ctx, az+"-private", &ec2.RouteTableAssociationArgs{
 			SubnetId: priv.ID(), RouteTableId: rt.ID(),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		comp.Egress = append(comp.Egress, assoc)
 		privateRTs = append(privateRTs, rt.ID())
 	}
 
