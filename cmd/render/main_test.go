@@ -103,3 +103,59 @@ func TestRender_JSONIsByteIdenticalAcrossRuns(t *testing.T) {
 		t.Fatal("two JSON renders of prod differ (or are empty)")
 	}
 }
+
+// The day-2 guard through -previous: the JSON `pulumi stack output --json` printed.
+func TestRender_PreviousOutputsGuard(t *testing.T) {
+	prev := func(name string) string { return filepath.Join("tests", "fixtures", "previous", name) }
+	cases := []struct {
+		name, stackArg, previous string
+		code                     int
+		stderr, stdout           []string
+	}{
+		{"first deploy (no outputs yet)", "prod", prev("empty.json"), 0, nil, nil},
+		{"unchanged", "prod", prev("prod-same.json"), 0, nil, nil},
+		{"append is allowed", "prod", prev("prod-before-append.json"), 0, nil, nil},
+		{"remove is refused", "prod", prev("prod-entry-removed.json"), 1,
+			[]string{"eks-cilium:cilium.clusterPoolIPv4PodCIDRList[2]", "removing a pod CIDR", "allowPoolRewrite"}, nil},
+		{"modify is refused", "prod", prev("prod-entry-modified.json"), 1,
+			[]string{"eks-cilium:cilium.clusterPoolIPv4PodCIDRList[1]", "10.101.0.0/17 (deployed: 10.109.0.0/17)", "append new CIDRs at the end"}, nil},
+		{"reorder is refused", "prod", prev("prod-reordered.json"), 1,
+			[]string{"clusterPoolIPv4PodCIDRList[0]", "clusterPoolIPv4PodCIDRList[1]"}, nil},
+		{"mask change is refused", "prod", prev("prod-mask-changed.json"), 1,
+			[]string{"eks-cilium:cilium.clusterPoolIPv4MaskSize", "24 (deployed: 25)"}, nil},
+		{"VPC change is refused", "prod", prev("prod-vpc-changed.json"), 1,
+			[]string{"eks-cilium:vpc.cidr", "allowClusterReplacement"}, nil},
+		{"malformed JSON", "prod", prev("malformed-json.json"), 1, []string{"pulumi stack output --json"}, nil},
+		{"outputs of something else", "prod", prev("malformed-shape.json"), 1, []string{"not those of an eks-cilium deployment"}, nil},
+		{"missing file", "prod", prev("nope.json"), 1, []string{"nope.json"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCLI("-stack", c.stackArg, "-previous", c.previous)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, c.code, errOut)
+			}
+			if c.code != 0 && out != "" {
+				t.Errorf("a refused render printed to stdout")
+			}
+			for _, w := range c.stderr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestRender_EscapeHatchWarns(t *testing.T) {
+	code, out, errOut := runCLI("-config", filepath.Join("tests", "fixtures", "Pulumi.prod-rewrite.yaml"),
+		"-previous", filepath.Join("tests", "fixtures", "previous", "prod-mask-changed.json"))
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, w := range []string{"allowPoolRewrite is true", "allowed by allowPoolRewrite", "clusterPoolIPv4MaskSize"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("render lacks warning %q", w)
+		}
+	}
+}
