@@ -38,6 +38,9 @@ type Options struct {
 	// Previous are the outputs of the stack's previous deployment (`pulumi stack output
 	// --json`), returned by the StackReference the day-2 guard reads; nil is a first deploy.
 	Previous map[string]any
+	// Program is the Pulumi program to run; nil runs eks-cilium's own, program.Run. Other
+	// programs built from the components (and the policy test fixtures) render the same way.
+	Program pulumi.RunFunc
 }
 
 // Result is everything the render knows about a stack.
@@ -66,7 +69,11 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 		return nil, err
 	}
 	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous}
-	err = pulumi.RunErr(program.Run,
+	prog := opts.Program
+	if prog == nil {
+		prog = program.Run
+	}
+	err = pulumi.RunErr(prog,
 		pulumi.WithMocksWithOrganization("organization", Project, stack, mocks),
 		func(info *pulumi.RunInfo) {
 			info.Config = values
