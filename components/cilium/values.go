@@ -70,10 +70,10 @@ func Values(in ValuesInput) (map[string]any, error) {
 			"operator": map[string]any{
 				"clusterPoolIPv4PodCIDRList": cidrs,
 				// An integer: the chart's values.schema.json rejects a string here.
-				"clusterPoolIPv4MaskSize": fmt.Sprint(in.MaskSize),
+				"clusterPoolIPv4MaskSize": in.MaskSize,
 			},
 		},
-		"routingMode":    "native",
+		"routingMode":    "tunnel",
 		"tunnelProtocol": in.TunnelProtocol,
 		"eni":            map[string]any{"enabled": false},
 		"cni":            map[string]any{"exclusive": true},

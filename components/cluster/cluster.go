@@ -205,7 +205,7 @@ func ParseKubeconfig(kubeconfigJSON string) (KubeconfigInfo, error) {
 	if err != nil || u.Hostname() == "" {
 		return KubeconfigInfo{}, fmt.Errorf("kubeconfig server %q is not a URL", c.Server)
 	}
-	return KubeconfigInfo{Server: c.Server, Host: u.Host, CertificateAuthority: c.CA}, nil
+	return KubeconfigInfo{Server: c.Server, Host: u.Hostname(), CertificateAuthority: c.CA}, nil
 }
 
 func kubeconfigField(kubeconfig pulumi.StringOutput, pick func(KubeconfigInfo) string) pulumi.StringOutput {

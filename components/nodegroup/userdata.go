@@ -111,7 +111,7 @@ func EncodeUserData(s string) string { return base64.StdEncoding.EncodeToString(
 
 func joinLabels(labels map[string]string) string {
 	parts := make([]string, 0, len(labels))
-	for k := range labels {
+	for _, k := range sortedKeys(labels) {
 		parts = append(parts, k+"="+labels[k])
 	}
 	return strings.Join(parts, ",")
