@@ -168,6 +168,8 @@ func within(inner, outer netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
+var regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+
 func (c *checker) checkVpc() (azs int, azsOK bool) {
 	v := c.cfg.Vpc
 	azs = v.AvailabilityZones
@@ -279,6 +281,10 @@ func (c *checker) checkServiceCIDR(vpc netip.Prefix, vpcOK bool) (netip.Prefix, 
 
 func (c *checker) checkCluster() {
 	cl := c.cfg.Cluster
+	// The region is set per stack so the plan (AZ names, the render) and the provider agree.
+	if !regionRe.MatchString(c.cfg.Region) {
+		c.refuse(stackconfig.KeyRegion, c.cfg.Region, "must be an AWS region such as eu-west-1, set in the stack file", "pulumi config set aws:region eu-west-1")
+	}
 	if name := c.cfg.ClusterName(); !clusterNameRe.MatchString(name) {
 		rule := "must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit (EKS cluster names)"
 		if cl.Name == "" {

@@ -56,6 +56,10 @@ func TestNew_RefusesBadConfig(t *testing.T) {
 		{"mask /30 leaves no pod IPs", func(c *stackconfig.Config) { c.Cilium.ClusterPoolIPv4MaskSize = 30 }, keyMaskSize, "leaves no pod IPs", "set clusterPoolIPv4MaskSize to 25 or less", 2},
 		{"maxPods above the node CIDR", func(c *stackconfig.Config) { c.Cilium.ClusterPoolIPv4MaskSize = 26 }, "eks-cilium:nodeGroups[0].maxPods", "exceeds the 60 pod IPs of a /26 node CIDR (" + keyMaskSize + " is 26", "set clusterPoolIPv4MaskSize to 25 or less, or maxPods to 60 or less", 0},
 
+		// The region.
+		{"no region", func(c *stackconfig.Config) { c.Region = "" }, "aws:region", "must be an AWS region", "pulumi config set aws:region eu-west-1", 0},
+		{"region that is a zone", func(c *stackconfig.Config) { c.Region = "eu-west-1a" }, "aws:region", "must be an AWS region", "", 0},
+
 		// The service range.
 		{"public service CIDR", func(c *stackconfig.Config) { c.Cluster.ServiceCidr = "100.64.0.0/16" }, keyServiceCidr, "RFC 1918", "172.20.0.0/16", 0},
 		{"service CIDR too large", func(c *stackconfig.Config) { c.Cluster.ServiceCidr = "10.0.0.0/11" }, keyServiceCidr, "must be a /12 to /24", "", 0},
