@@ -103,18 +103,22 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	var nats []*ec2.NatGateway
 	for i, s := range args.Subnets {
 		az := fmt.Sprintf("%s-%d", name, i)
-		pub, err := ec2.NewSubnet(ctx, az+"-public", &ec2.SubnetArgs{
-			VpcId:            vpc.ID(),
-			CidrBlock:        pulumi.String(s.Public.String()),
-			AvailabilityZone: zones[i],
-			// Public subnets hold load balancers and NAT gateways, never nodes.
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags: pulumi.StringMap{
-				"Name":                   pulumi.String(az + "-public"),
-				"kubernetes.io/role/elb": pulumi.String("1"),
-				"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared"),
-			},
-		}, parent)
+		// Subnets never map public IPs: public ones hold load balancers and NAT gateways, and
+		// nodes only ever go into private ones. The role tags let load balancers find them.
+		subnet := func(suffix string, cidr netip.Prefix, roleTag string) (*ec2.Subnet, error) {
+			return ec2.NewSubnet(ctx, az+"-"+suffix, &ec2.SubnetArgs{
+				VpcId:               vpc.ID(),
+				CidrBlock:           pulumi.String(cidr.String()),
+				AvailabilityZone:    zones[i],
+				MapPublicIpOnLaunch: pulumi.Bool(false),
+				Tags: pulumi.StringMap{
+					"Name":  pulumi.String(az + "-" + suffix),
+					roleTag: pulumi.String("1"),
+					"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared"),
+				},
+			}, parent)
+		}
+		pub, err := subnet("public", s.Public, "kubernetes.io/role/elb")
 		if err != nil {
 			return nil, err
 		}
@@ -123,17 +127,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		}, parent); err != nil {
 			return nil, err
 		}
-		priv, err := ec2.NewSubnet(ctx, az+"-private", &ec2.SubnetArgs{
-			VpcId:               vpc.ID(),
-			CidrBlock:           pulumi.String(s.Private.String()),
-			AvailabilityZone:    zones[i],
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags: pulumi.StringMap{
-				"Name":                            pulumi.String(az + "-private"),
-				"kubernetes.io/role/internal-elb": pulumi.String("1"),
-				"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared"),
-			},
-		}, parent)
+		priv, err := subnet("private", s.Private, "kubernetes.io/role/internal-elb")
 		if err != nil {
 			return nil, err
 		}
