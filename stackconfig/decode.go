@@ -27,7 +27,9 @@ func Decode(stack string, values map[string]string) (Config, error) {
 			continue
 		}
 		var x any
-		if err := json.Unmarshal([]byte(v), &x); err != nil {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.UseNumber() // keep numbers as written, for messages
+		if err := dec.Decode(&x); err != nil {
 			// A scalar key holding plain text; none of ours is a scalar, so it is a type error below.
 			x = v
 		}
@@ -63,14 +65,19 @@ func LoadFile(path string) (Config, map[string]string, error) {
 // our namespace are refused with the nearest known key.
 func ParseStackFile(data []byte) (map[string]string, error) {
 	var doc struct {
-		Config map[string]any `yaml:"config"`
+		Config map[string]yaml.Node `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Problems{{Key: "(file)", Value: firstLine(err.Error()), Rule: "the stack file must be valid YAML"}}
 	}
 	values := map[string]string{}
 	var probs Problems
-	for k, v := range doc.Config {
+	for k, node := range doc.Config {
+		v, err := fromNode(&node)
+		if err != nil {
+			probs = append(probs, Problem{Key: k, Value: node.Value, Rule: "cannot be read: " + err.Error()})
+			continue
+		}
 		key := k
 		if !strings.Contains(key, ":") {
 			key = Namespace + ":" + key
@@ -87,7 +94,7 @@ func ParseStackFile(data []byte) (map[string]string, error) {
 			values[key] = s
 			continue
 		}
-		b, err := json.Marshal(normalizeYAML(v))
+		b, err := json.Marshal(v)
 		if err != nil {
 			probs = append(probs, Problem{Key: key, Value: fmt.Sprint(v), Rule: "value cannot be represented as JSON: " + err.Error()})
 			continue
@@ -216,28 +223,46 @@ func jsonFields(t reflect.Type) []string {
 	return out
 }
 
-// normalizeYAML turns yaml.v3's map[string]any / []any trees into JSON-encodable ones.
-func normalizeYAML(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeYAML(e)
+// fromNode converts a YAML node to JSON-encodable values. Numbers keep the text they were
+// written with (json.Number), so `version: 1.30` is reported as 1.30, not 1.3.
+func fromNode(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
 		}
-		return x
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = normalizeYAML(e)
+		return fromNode(n.Content[0])
+	case yaml.AliasNode:
+		return fromNode(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := fromNode(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
 		}
-		return m
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeYAML(e)
+		return m, nil
+	case yaml.SequenceNode:
+		list := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := fromNode(c)
+			if err != nil {
+				return nil, err
+			}
+			list[i] = v
 		}
-		return x
-	default:
-		return v
+		return list, nil
 	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	if tag := n.ShortTag(); (tag == "!!int" || tag == "!!float") && json.Valid([]byte(n.Value)) {
+		return json.Number(n.Value), nil
+	}
+	return v, nil
 }
 
 func render(v any) string {

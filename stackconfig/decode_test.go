@@ -39,8 +39,8 @@ func TestDecode_NamesTheKeyOfEveryMistake(t *testing.T) {
 		},
 		{
 			name: "unquoted Kubernetes version",
-			yaml: "config:\n  eks-cilium:cluster:\n    version: 1.33\n",
-			key:  "eks-cilium:cluster.version", rule: "must be a string", fix: `quote it, e.g. "1.33"`,
+			yaml: "config:\n  eks-cilium:cluster:\n    version: 1.30\n",
+			key:  "eks-cilium:cluster.version", rule: "must be a string", fix: `quote it, e.g. "1.30"`,
 		},
 		{
 			name: "malformed YAML",
