@@ -1,0 +1,95 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/eks-cilium/eks-cilium/provider/ekscilium"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+)
+
+// tagNames lists a struct's field names as serialized under tag ("pulumi" or "json").
+func tagNames(typ reflect.Type, tag string) []string {
+	var names []string
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get(tag), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// A Platform's properties and a stack file's keys are the same words, so a stack's
+// configuration can be moved into a Platform (and back) without renaming anything.
+func TestArgs_FieldNamesAreTheStackKeys(t *testing.T) {
+	cases := []struct {
+		args, stack any
+	}{
+		{ekscilium.PlatformArgs{}, stackconfig.Config{}},
+		{ekscilium.VpcConfig{}, stackconfig.VpcConfig{}},
+		{ekscilium.ClusterConfig{}, stackconfig.ClusterConfig{}},
+		{ekscilium.NodeGroupConfig{}, stackconfig.NodeGroupConfig{}},
+		{ekscilium.CiliumConfig{}, stackconfig.CiliumConfig{}},
+	}
+	for _, tc := range cases {
+		got := tagNames(reflect.TypeOf(tc.args), "pulumi")
+		want := tagNames(reflect.TypeOf(tc.stack), "json")
+		if !slices.Equal(got, want) {
+			t.Errorf("%T properties %v, %T keys %v", tc.args, got, tc.stack, want)
+		}
+	}
+}
+
+func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
+	minimal := ekscilium.PlatformArgs{
+		NodeGroups: []ekscilium.NodeGroupConfig{{Name: "general", InstanceTypes: []string{"m5.large"}, MinSize: 1, DesiredSize: 2, MaxSize: 3}},
+		Cilium:     ekscilium.CiliumConfig{ClusterPoolIPv4PodCIDRList: []string{"10.200.0.0/16"}},
+	}
+	cases := []struct {
+		name  string
+		args  func() ekscilium.PlatformArgs
+		check func(t *testing.T, cfg stackconfig.Config)
+	}{
+		{"omitted objects are stackconfig's defaults", func() ekscilium.PlatformArgs { return minimal },
+			func(t *testing.T, cfg stackconfig.Config) {
+				def := stackconfig.Defaults()
+				if !reflect.DeepEqual(cfg.Vpc, def.Vpc) || !reflect.DeepEqual(cfg.Cluster, def.Cluster) {
+					t.Errorf("vpc/cluster = %+v %+v, want the defaults %+v %+v", cfg.Vpc, cfg.Cluster, def.Vpc, def.Cluster)
+				}
+				ng := stackconfig.DefaultNodeGroup()
+				ng.Name, ng.InstanceTypes, ng.MinSize, ng.DesiredSize, ng.MaxSize = "general", []string{"m5.large"}, 1, 2, 3
+				if !reflect.DeepEqual(cfg.NodeGroups, []stackconfig.NodeGroupConfig{ng}) {
+					t.Errorf("node groups = %+v, want %+v", cfg.NodeGroups, ng)
+				}
+				if cfg.Cilium.ClusterPoolIPv4MaskSize != def.Cilium.ClusterPoolIPv4MaskSize || cfg.Cilium.TunnelProtocol != def.Cilium.TunnelProtocol {
+					t.Errorf("cilium = %+v, want the defaults for mask and tunnel", cfg.Cilium)
+				}
+			}},
+		{"an explicit false overrides a true default", func() ekscilium.PlatformArgs {
+			a := minimal
+			a.Cluster = &ekscilium.ClusterConfig{KubeProxyReplacement: ptr(false)}
+			a.Cilium.HubbleRelay = ptr(false)
+			return a
+		}, func(t *testing.T, cfg stackconfig.Config) {
+			if cfg.Cluster.KubeProxyReplacement || cfg.Cilium.HubbleRelay {
+				t.Errorf("kubeProxyReplacement=%v hubbleRelay=%v, want both false", cfg.Cluster.KubeProxyReplacement, cfg.Cilium.HubbleRelay)
+			}
+			if cfg.Cluster.ServiceCidr != stackconfig.Defaults().Cluster.ServiceCidr {
+				t.Errorf("a partial cluster object lost the default serviceCidr: %q", cfg.Cluster.ServiceCidr)
+			}
+		}},
+		{"stack and region come from the program", func() ekscilium.PlatformArgs { return minimal },
+			func(t *testing.T, cfg stackconfig.Config) {
+				if cfg.Stack != "dev" || cfg.Region != "eu-west-1" || cfg.ClusterName() != "eks-cilium-dev" {
+					t.Errorf("stack %q region %q cluster %q", cfg.Stack, cfg.Region, cfg.ClusterName())
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, tc.args().Config("dev", "eu-west-1")) })
+	}
+}

@@ -1,0 +1,67 @@
+package ekscilium
+
+import (
+	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Platform is components/platform.Platform as other languages see it: the same resource
+// (same type token, same children), with its outputs as schema properties.
+//
+// The resource itself is registered by platform.NewPlatform; Platform embeds it as a
+// pulumi.ComponentResource, so the component is registered once and its URN is the
+// library's. (An interface, not *pulumi.ResourceState: infer's annotator walks promoted
+// struct fields and panics on a nil embedded pointer.) IDs are exposed as strings: an
+// IDOutput field makes pulumi-go-provider v1.5.0's schema generation loop forever.
+type Platform struct {
+	pulumi.ComponentResource
+
+	ClusterName      pulumi.StringOutput      `pulumi:"clusterName"`
+	ClusterEndpoint  pulumi.StringOutput      `pulumi:"clusterEndpoint"`
+	Kubeconfig       pulumi.StringOutput      `pulumi:"kubeconfig" provider:"secret"`
+	VpcId            pulumi.StringOutput      `pulumi:"vpcId"`
+	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	PodCidrs         pulumi.StringArrayOutput `pulumi:"podCidrs"`
+	PodCidrMaskSize  pulumi.IntOutput         `pulumi:"podCidrMaskSize"`
+}
+
+func (p *Platform) Annotate(an infer.Annotator) {
+	an.SetToken("index", "Platform")
+	an.Describe(p, "An Amazon EKS cluster whose only CNI is Cilium, with cluster-pool IPAM and overlay (tunnel) routing: "+
+		"VPC -> EKS without aws-node -> Cilium (before any node) -> managed node groups -> CoreDNS. "+
+		"Every input is validated before any resource is registered; an invalid configuration fails with the key, the value and the rule.")
+	an.Describe(&p.ClusterName, "Name of the EKS cluster.")
+	an.Describe(&p.ClusterEndpoint, "URL of the Kubernetes API server.")
+	an.Describe(&p.Kubeconfig, "Kubeconfig (JSON) for the cluster; it runs `aws eks get-token`, so the AWS CLI must be on PATH.")
+	an.Describe(&p.VpcId, "ID of the VPC the cluster runs in (created or given).")
+	an.Describe(&p.PrivateSubnetIds, "Private subnets, where the nodes run.")
+	an.Describe(&p.PodCidrs, "Cilium's cluster pool (clusterPoolIPv4PodCIDRList) as validated; every pod IP is in one of these.")
+	an.Describe(&p.PodCidrMaskSize, "Prefix length of each node's pod CIDR (clusterPoolIPv4MaskSize).")
+}
+
+// NewPlatform builds the platform the arguments describe with platform.NewPlatform. The
+// stack name (for the default cluster name) and aws:region (to check pinned zone names)
+// come from the calling program.
+func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
+	region, _ := config.Try(ctx, "aws:region") // unset: zone names are not checked against it
+	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: args.Config(ctx.Stack(), region)}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	cidrs := make([]string, len(lib.Plan.PodCIDRs))
+	for i, c := range lib.Plan.PodCIDRs {
+		cidrs[i] = c.String()
+	}
+	return &Platform{
+		ComponentResource: lib,
+		ClusterName:       lib.ClusterName,
+		ClusterEndpoint:   lib.ClusterEndpoint,
+		Kubeconfig:        lib.Kubeconfig,
+		VpcId:             lib.VpcId,
+		PrivateSubnetIds:  lib.PrivateSubnetIds,
+		PodCidrs:          pulumi.ToStringArray(cidrs).ToStringArrayOutput(),
+		PodCidrMaskSize:   pulumi.Int(lib.Plan.MaskSize).ToIntOutput(),
+	}, nil
+}
