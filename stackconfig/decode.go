@@ -177,7 +177,7 @@ func decodeObject(key string, raw any, into any) Problems {
 
 func typeProblem(key string, raw any, e *json.UnmarshalTypeError) Problem {
 	path := key
-	var val any = raw
+	val := raw
 	if e.Field != "" {
 		path += "." + e.Field
 		for _, part := range strings.Split(e.Field, ".") {

@@ -73,7 +73,7 @@ type teeMocks struct {
 }
 
 func (m teeMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.record.NewResource(args)
+	_, _, _ = m.record.NewResource(args)
 	return m.answer.NewResource(args)
 }
 

@@ -67,7 +67,7 @@ func one(t *testing.T, res *render.Result, typ string) render.Resource {
 
 // get walks a dotted path through a PropertyMap ("values.ipam.mode").
 func get(m resource.PropertyMap, path string) (resource.PropertyValue, bool) {
-	var v resource.PropertyValue = resource.NewProperty(m)
+	v := resource.NewProperty(m)
 	for _, part := range strings.Split(path, ".") {
 		if v.IsOutput() {
 			v = v.OutputValue().Element
