@@ -156,7 +156,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 	comp.Eks = ec
 	comp.Provider = provider
-	comp.ClusterName = pulumi.String(args.Name).ToStringOutput()
+	// The name is known up front, but carried through the cluster's URN so that whatever
+	// takes it (node groups, addons) also depends on the cluster.
+	comp.ClusterName = ec.URN().ApplyT(func(pulumi.URN) string { return args.Name }).(pulumi.StringOutput)
 	comp.Kubeconfig = pulumi.ToSecret(ec.KubeconfigJson).(pulumi.StringOutput)
 	comp.Endpoint = kubeconfigField(ec.KubeconfigJson, func(k KubeconfigInfo) string { return k.Server })
 	comp.EndpointHost = kubeconfigField(ec.KubeconfigJson, func(k KubeconfigInfo) string { return k.Host })
