@@ -1,6 +1,8 @@
 package ekscilium
 
 import (
+	"os"
+
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -45,7 +47,11 @@ func (p *Platform) Annotate(an infer.Annotator) {
 // stack name (for the default cluster name) and aws:region (to check pinned zone names)
 // come from the calling program.
 func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
-	region, _ := config.Try(ctx, "aws:region") // unset: zone names are not checked against it
+	// The planner requires the region; a consumer may set it in config or the environment.
+	region, _ := config.Try(ctx, "aws:region")
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
 	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: args.Config(ctx.Stack(), region)}, opts...)
 	if err != nil {
 		return nil, err
