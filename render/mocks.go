@@ -54,6 +54,8 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 		r.Parent = rpc.GetParent()
 		r.URN = newURN(c.stack, r.Parent, r.Type, r.Name)
+		r.Protect = rpc.GetProtect()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true

@@ -19,15 +19,18 @@ import (
 
 // Resource is one registered resource.
 type Resource struct {
-	URN       string               `json:"urn"`
-	Type      string               `json:"type"`
-	Name      string               `json:"name"`
-	Parent    string               `json:"parent,omitempty"`
-	Custom    bool                 `json:"custom"`
-	ID        string               `json:"-"` // only in Known mode
-	Provider  string               `json:"provider,omitempty"`
-	DependsOn []string             `json:"dependsOn"`
-	Inputs    resource.PropertyMap `json:"-"`
+	URN       string   `json:"urn"`
+	Type      string   `json:"type"`
+	Name      string   `json:"name"`
+	Parent    string   `json:"parent,omitempty"`
+	Custom    bool     `json:"custom"`
+	ID        string   `json:"-"` // only in Known mode
+	Provider  string   `json:"provider,omitempty"`
+	DependsOn []string `json:"dependsOn"`
+	// Protect and IgnoreChanges are the resource options a reviewer must see.
+	Protect       bool                 `json:"protect,omitempty"`
+	IgnoreChanges []string             `json:"ignoreChanges,omitempty"`
+	Inputs        resource.PropertyMap `json:"-"`
 }
 
 // Options change how the program is run.

@@ -27,13 +27,17 @@ type Report struct {
 
 // ResourceView is a resource as the report shows it.
 type ResourceView struct {
-	URN       string         `json:"urn"`
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	Parent    string         `json:"parent"`
-	DependsOn []string       `json:"dependsOn"`
-	Provider  string         `json:"provider,omitempty"`
-	Inputs    map[string]any `json:"inputs"`
+	URN       string   `json:"urn"`
+	Type      string   `json:"type"`
+	Name      string   `json:"name"`
+	Parent    string   `json:"parent"`
+	DependsOn []string `json:"dependsOn"`
+	Provider  string   `json:"provider,omitempty"`
+	// Protect and IgnoreChanges are resource options: deletion protection and inputs left to
+	// others after creation (e.g. an autoscaler's desiredSize).
+	Protect       bool           `json:"protect,omitempty"`
+	IgnoreChanges []string       `json:"ignoreChanges,omitempty"`
+	Inputs        map[string]any `json:"inputs"`
 }
 
 // PlanView is the IP plan with stable JSON names.
@@ -78,6 +82,7 @@ func NewReport(r *Result) (*Report, error) {
 		rep.Resources = append(rep.Resources, ResourceView{
 			URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent,
 			DependsOn: nonNil(res.DependsOn), Provider: res.Provider, Inputs: inputs,
+			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges,
 		})
 		if res.Type == "kubernetes:helm.sh/v3:Release" && inputs["chart"] == "cilium" {
 			if v, ok := inputs["values"].(map[string]any); ok {
@@ -153,7 +158,18 @@ func writeTree(b *strings.Builder, res []ResourceView) {
 	}
 	var walk func(r ResourceView, depth int)
 	walk = func(r ResourceView, depth int) {
-		fmt.Fprintf(b, "  %s%s  %s\n", strings.Repeat("  ", depth), r.Type, r.Name)
+		var opts []string
+		if r.Protect {
+			opts = append(opts, "protected")
+		}
+		if len(r.IgnoreChanges) > 0 {
+			opts = append(opts, "ignores changes to "+strings.Join(r.IgnoreChanges, ", "))
+		}
+		suffix := ""
+		if len(opts) > 0 {
+			suffix = "  (" + strings.Join(opts, "; ") + ")"
+		}
+		fmt.Fprintf(b, "  %s%s  %s%s\n", strings.Repeat("  ", depth), r.Type, r.Name, suffix)
 		for _, c := range children[r.URN] {
 			walk(c, depth+1)
 		}

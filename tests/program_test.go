@@ -492,3 +492,20 @@ func TestProgram_ExportsOutputs(t *testing.T) {
 		t.Errorf("outputs podCidrs=%v mask=%v clusterName=%v", got["podCidrs"], got["podCidrMaskSize"], got["clusterName"])
 	}
 }
+
+func TestProgram_ResourceOptionsFollowConfig(t *testing.T) {
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		cfg := res.Config
+		if got := one(t, res, typeCluster).Protect; got != cfg.Cluster.Protect {
+			t.Errorf("%s: cluster protect = %v, want %v", cfg.Stack, got, cfg.Cluster.Protect)
+		}
+		for _, ng := range ofType(res, typeNodeGroup) {
+			want := cfg.NodeGroups[groupIndex(t, res, ng.Name)].IgnoreScalingChanges
+			got := slices.Equal(ng.IgnoreChanges, []string{"scalingConfig.desiredSize"})
+			if got != want || (!want && len(ng.IgnoreChanges) > 0) {
+				t.Errorf("%s: node group %s ignoreChanges %v, want ignoreScalingChanges=%v", cfg.Stack, ng.Name, ng.IgnoreChanges, want)
+			}
+		}
+	}
+}
