@@ -509,3 +509,57 @@ func TestProgram_ResourceOptionsFollowConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestPlatform_UsesAnExistingVpc(t *testing.T) {
+	res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
+		v[stackconfig.KeyVpc] = `{"id":"vpc-0abc","cidr":"10.50.0.0/16","availabilityZones":2,` +
+			`"privateSubnetIds":["subnet-priv-a","subnet-priv-b"],"publicSubnetIds":["subnet-pub-a","subnet-pub-b"]}`
+	})
+	for _, typ := range []string{"eks-cilium:index:Vpc", "aws:ec2/vpc:Vpc", typeSubnet, "aws:ec2/natGateway:NatGateway"} {
+		if n := len(ofType(res, typ)); n != 0 {
+			t.Errorf("an existing VPC must not create %s (got %d)", typ, n)
+		}
+	}
+	cl := one(t, res, typeCluster).Inputs
+	for key, want := range map[string][]string{
+		"privateSubnetIds": {"subnet-priv-a", "subnet-priv-b"},
+		"publicSubnetIds":  {"subnet-pub-a", "subnet-pub-b"},
+	} {
+		v, _ := get(cl, key)
+		if !slices.Equal(strs(v), want) {
+			t.Errorf("cluster %s = %v, want %v", key, strs(v), want)
+		}
+	}
+	if v, _ := get(cl, "vpcId"); v.StringValue() != "vpc-0abc" {
+		t.Errorf("cluster vpcId = %v", v)
+	}
+	for _, ng := range ofType(res, typeNodeGroup) {
+		v, _ := get(ng.Inputs, "subnetIds")
+		if !slices.Equal(strs(v), []string{"subnet-priv-a", "subnet-priv-b"}) {
+			t.Errorf("node group %s subnets %v, want the given private subnets", ng.Name, strs(v))
+		}
+	}
+}
+
+func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
+	res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
+		v[stackconfig.KeyNodeGroups] = `[{"name":"br","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2,"maxPods":90,"amiType":"BOTTLEROCKET_x86_64"}]`
+	})
+	lt := one(t, res, typeLT)
+	ud, _ := get(lt.Inputs, "userData")
+	raw, err := base64.StdEncoding.DecodeString(ud.StringValue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"max-pods = 90", `"node.cilium.io/agent-not-ready" = ["true:NoExecute"]`, `cluster-dns-ip = "172.20.0.10"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("Bottlerocket user data lacks %q:\n%s", want, raw)
+		}
+	}
+	if v, _ := get(lt.Inputs, "blockDeviceMappings"); v.ArrayValue()[0].ObjectValue()["deviceName"].StringValue() != "/dev/xvdb" {
+		t.Errorf("Bottlerocket data volume must be /dev/xvdb: %v", v)
+	}
+	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/") {
+		t.Errorf("imageId %v is not Bottlerocket's SSM parameter", v)
+	}
+}
