@@ -9,7 +9,6 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
-	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -23,7 +22,7 @@ func Run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ipplan.New(cfg); err != nil {
+	if _, err := platform.Validate(cfg); err != nil {
 		return err
 	}
 	prev, err := Previous(ctx)

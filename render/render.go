@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/program"
@@ -67,7 +68,7 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := ipplan.New(cfg)
+	plan, err := platform.Validate(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -427,11 +427,16 @@ func TestProgram_InvalidConfigRegistersNothing(t *testing.T) {
 		"no node groups": {
 			stackconfig.KeyCilium: `{"version":"1.19.6","clusterPoolIPv4PodCIDRList":["10.200.0.0/16"]}`,
 		},
+		"extra values override the IPAM mode": {
+			stackconfig.KeyNodeGroups: `[{"name":"a","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2}]`,
+			stackconfig.KeyCilium:     `{"version":"1.19.6","clusterPoolIPv4PodCIDRList":["10.200.0.0/16"],"values":{"ipam":{"mode":"eni"}}}`,
+		},
 	}
 	wantKey := map[string]string{
-		"pod CIDR overlaps VPC": "eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]",
-		"mask size is a string": "eks-cilium:cilium.clusterPoolIPv4MaskSize",
-		"no node groups":        "eks-cilium:nodeGroups",
+		"pod CIDR overlaps VPC":               "eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]",
+		"mask size is a string":               "eks-cilium:cilium.clusterPoolIPv4MaskSize",
+		"no node groups":                      "eks-cilium:nodeGroups",
+		"extra values override the IPAM mode": "eks-cilium:cilium.values.ipam.mode",
 	}
 	for name, values := range cases {
 		t.Run(name, func(t *testing.T) {

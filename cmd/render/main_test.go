@@ -59,6 +59,7 @@ func TestRender_InvalidConfigExitsOneWithoutStdout(t *testing.T) {
 		{"Pulumi.bad-types.yaml", []string{"eks-cilium:cilium.clusterPoolIPv4MaskSize", "must be an integer", "eks-cilium:nodeGroups[0].desiredSize"}},
 		{"Pulumi.bad-pool.yaml", []string{"clusterPoolIPv4PodCIDRList[0]", "overlaps eks-cilium:vpc.cidr", "did you mean 10.200.0.0/16", "nodeGroups[0].maxPods"}},
 		{"Pulumi.malformed.yaml", []string{"valid YAML"}},
+		{"Pulumi.bad-values.yaml", []string{"eks-cilium:cilium.values.routingMode", `"native"`, "may not be overridden"}},
 	}
 	for _, c := range cases {
 		t.Run(c.fixture, func(t *testing.T) {

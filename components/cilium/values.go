@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
 // ValuesInput is everything the Cilium Helm values depend on, as plain data.
@@ -100,35 +102,47 @@ func Values(in ValuesInput) (map[string]any, error) {
 	return v, nil
 }
 
-// CheckExtra refuses user values that would override the design.
+// CheckExtra refuses user values that would override the design, as configuration
+// problems naming each key path (eks-cilium:cilium.values.<path>).
 func CheckExtra(extra map[string]any) error {
-	var bad []string
-	for _, path := range leafPaths("", extra) {
+	var probs stackconfig.Problems
+	for _, leaf := range leaves("", extra) {
 		for key, why := range designKeys {
-			if path == key || strings.HasPrefix(path, key+".") {
-				bad = append(bad, fmt.Sprintf("eks-cilium:cilium.values.%s: may not be overridden: %s", path, why))
+			if leaf.path == key || strings.HasPrefix(leaf.path, key+".") {
+				probs = append(probs, stackconfig.Problem{
+					Key:   stackconfig.KeyCilium + ".values." + leaf.path,
+					Value: fmt.Sprint(leaf.value),
+					Rule:  "may not be overridden: " + why,
+					Fix:   "remove it from eks-cilium:cilium.values",
+				})
 			}
 		}
 	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		return fmt.Errorf("%s", strings.Join(bad, "\n"))
+	if len(probs) == 0 {
+		return nil
 	}
-	return nil
+	sort.Slice(probs, func(i, j int) bool { return probs[i].Key < probs[j].Key })
+	return probs
 }
 
-func leafPaths(prefix string, m map[string]any) []string {
-	var out []string
+type leaf struct {
+	path  string
+	value any
+}
+
+// leaves lists the non-map values of a nested map with their dotted paths.
+func leaves(prefix string, m map[string]any) []leaf {
+	var out []leaf
 	for k, v := range m {
 		p := k
 		if prefix != "" {
 			p = prefix + "." + k
 		}
 		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
-			out = append(out, leafPaths(p, sub)...)
+			out = append(out, leaves(p, sub)...)
 			continue
 		}
-		out = append(out, p)
+		out = append(out, leaf{p, v})
 	}
 	return out
 }

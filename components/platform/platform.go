@@ -51,7 +51,7 @@ type Platform struct {
 // both pass, creates everything. An invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
 	cfg := args.Config
-	plan, err := ipplan.New(cfg)
+	plan, err := Validate(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +60,6 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	ciliumValues := CiliumValuesInput(cfg, plan, "")
-	if _, err := cilium.Values(ciliumValues); err != nil {
-		return nil, err
-	}
 
 	comp := &Platform{Plan: plan}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
@@ -188,6 +185,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	return comp, nil
+}
+
+// Validate checks a configuration completely without registering anything: the IP plan
+// and every other rule of ipplan, and the extra Cilium values. The error is
+// stackconfig.Problems.
+func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
+	plan, err := ipplan.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := cilium.CheckExtra(cfg.Cilium.Values); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
 // CiliumValuesInput maps the stack configuration and plan to the inputs of cilium.Values.
