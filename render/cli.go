@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -44,6 +45,9 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) int {
 	}
 	if _, err := os.Stat(path); err != nil {
 		fmt.Fprintf(stderr, "render: %v\n", err)
+		if *stack != "" {
+			fmt.Fprintf(stderr, "render: -stack reads stacks/Pulumi.<NAME>.yaml from the working directory (the repository root); stacks there: %s\n", knownStacks())
+		}
 		return 2
 	}
 
@@ -73,4 +77,17 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) int {
 	}
 	fmt.Fprint(stdout, out)
 	return 0
+}
+
+// knownStacks lists the stack names under ./stacks, for the usage message.
+func knownStacks() string {
+	paths, _ := filepath.Glob(filepath.Join("stacks", "Pulumi.*.yaml"))
+	var names []string
+	for _, p := range paths {
+		names = append(names, stackName(p))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
