@@ -168,6 +168,8 @@ func within(inner, outer netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
+var addonVersionRe = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
+
 var regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
 
 func (c *checker) checkVpc() (azs int, azsOK bool) {
@@ -291,6 +293,9 @@ func (c *checker) checkCluster() {
 			rule += "; it is derived from the stack name"
 		}
 		c.refuse(keyClusterName, name, rule, "")
+	}
+	if cl.CorednsVersion != "" && !addonVersionRe.MatchString(cl.CorednsVersion) {
+		c.refuse(stackconfig.KeyCluster+".corednsVersion", cl.CorednsVersion, "must be an exact EKS addon version like v1.12.1-eksbuild.2", "aws eks describe-addon-versions --addon-name coredns lists them")
 	}
 	if !kubeVersionRe.MatchString(cl.Version) {
 		c.refuse(keyClusterVersion, cl.Version, `must be a Kubernetes minor version like "1.33"`, `write it as a quoted string, e.g. version: "`+stackconfig.Defaults().Cluster.Version+`"`)

@@ -56,6 +56,9 @@ func TestNew_RefusesBadConfig(t *testing.T) {
 		{"mask /30 leaves no pod IPs", func(c *stackconfig.Config) { c.Cilium.ClusterPoolIPv4MaskSize = 30 }, keyMaskSize, "leaves no pod IPs", "set clusterPoolIPv4MaskSize to 25 or less", 2},
 		{"maxPods above the node CIDR", func(c *stackconfig.Config) { c.Cilium.ClusterPoolIPv4MaskSize = 26 }, "eks-cilium:nodeGroups[0].maxPods", "exceeds the 60 pod IPs of a /26 node CIDR (" + keyMaskSize + " is 26", "set clusterPoolIPv4MaskSize to 25 or less, or maxPods to 60 or less", 0},
 
+		// The CoreDNS addon.
+		{"CoreDNS version not exact", func(c *stackconfig.Config) { c.Cluster.CorednsVersion = "1.12" }, "eks-cilium:cluster.corednsVersion", "exact EKS addon version", "describe-addon-versions", 0},
+
 		// The region.
 		{"no region", func(c *stackconfig.Config) { c.Region = "" }, "aws:region", "must be an AWS region", "pulumi config set aws:region eu-west-1", 0},
 		{"region that is a zone", func(c *stackconfig.Config) { c.Region = "eu-west-1a" }, "aws:region", "must be an AWS region", "", 0},

@@ -166,7 +166,7 @@ func TestSchema_NestedTypesKeepCiliumAndStackKeyNames(t *testing.T) {
 		{"cluster", map[string]string{
 			"name": "string", "version": "string", "serviceCidr": "string", "kubeProxyReplacement": "boolean",
 			"endpointPublicAccess": "boolean", "publicAccessCidrs": "array", "adminPrincipalArns": "array",
-			"kmsKeyArn": "string", "protect": "boolean", "allowClusterReplacement": "boolean",
+			"kmsKeyArn": "string", "corednsVersion": "string", "protect": "boolean", "allowClusterReplacement": "boolean",
 		}, nil},
 		{"nodeGroups", map[string]string{
 			"name": "string", "instanceTypes": "array", "minSize": "integer", "desiredSize": "integer",

@@ -66,6 +66,9 @@ type ClusterConfig struct {
 	AdminPrincipalArns []string `json:"adminPrincipalArns,omitempty"`
 	// KmsKeyArn encrypts Kubernetes secrets; empty creates a key with rotation.
 	KmsKeyArn string `json:"kmsKeyArn,omitempty"`
+	// CorednsVersion pins the CoreDNS addon (e.g. v1.12.1-eksbuild.2); empty takes EKS's
+	// default for the Kubernetes version at creation.
+	CorednsVersion string `json:"corednsVersion,omitempty"`
 	// Protect sets Pulumi's protect option on the cluster so it cannot be deleted by accident.
 	Protect bool `json:"protect"`
 	// AllowClusterReplacement lets a change of VPC CIDR, service CIDR or cluster name through

@@ -163,8 +163,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 
 	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
 	if _, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
-		ClusterName: cl.ClusterName,
-		DependsOn:   append(groups, cl.Eks),
+		ClusterName:  cl.ClusterName,
+		AddonVersion: cfg.Cluster.CorednsVersion,
+		DependsOn:    append(groups, cl.Eks),
 	}, parent); err != nil {
 		return nil, err
 	}

@@ -63,6 +63,7 @@ type ClusterConfig struct {
 	PublicAccessCidrs       []string `pulumi:"publicAccessCidrs,optional"`
 	AdminPrincipalArns      []string `pulumi:"adminPrincipalArns,optional"`
 	KmsKeyArn               *string  `pulumi:"kmsKeyArn,optional"`
+	CorednsVersion          *string  `pulumi:"corednsVersion,optional"`
 	Protect                 *bool    `pulumi:"protect,optional"`
 	AllowClusterReplacement *bool    `pulumi:"allowClusterReplacement,optional"`
 }
@@ -82,6 +83,7 @@ func (c *ClusterConfig) Annotate(an infer.Annotator) {
 	an.Describe(&c.PublicAccessCidrs, "CIDRs allowed to reach the public endpoint. Default [0.0.0.0/0]; restrict it.")
 	an.Describe(&c.AdminPrincipalArns, "IAM principals that get an access entry with AmazonEKSClusterAdminPolicy.")
 	an.Describe(&c.KmsKeyArn, "KMS key for secrets envelope encryption; empty creates one with rotation.")
+	an.Describe(&c.CorednsVersion, "CoreDNS addon version, e.g. v1.12.1-eksbuild.2; empty takes EKS's default for the Kubernetes version.")
 	an.Describe(&c.Protect, "Pulumi protect on the EKS cluster, so it cannot be deleted by accident.")
 	an.SetDefault(&c.Protect, def.Protect)
 	an.Describe(&c.AllowClusterReplacement, "Day-2 guard escape hatch: accept a change of VPC CIDR, service CIDR or cluster name, knowing it replaces the cluster.")
@@ -182,6 +184,7 @@ func (a PlatformArgs) Config(stack, region string) stackconfig.Config {
 		setList(&cfg.Cluster.PublicAccessCidrs, c.PublicAccessCidrs)
 		setList(&cfg.Cluster.AdminPrincipalArns, c.AdminPrincipalArns)
 		set(&cfg.Cluster.KmsKeyArn, c.KmsKeyArn)
+		set(&cfg.Cluster.CorednsVersion, c.CorednsVersion)
 		set(&cfg.Cluster.Protect, c.Protect)
 		set(&cfg.Cluster.AllowClusterReplacement, c.AllowClusterReplacement)
 	}
