@@ -568,3 +568,19 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 		t.Errorf("imageId %v is not Bottlerocket's SSM parameter", v)
 	}
 }
+
+func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
+	for _, version := range []string{"", "v1.12.1-eksbuild.2"} {
+		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
+			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
+		})
+		in := one(t, res, typeAddon).Inputs
+		got, set := get(in, "addonVersion")
+		if (version == "") == set || (set && got.StringValue() != version) {
+			t.Errorf("corednsVersion %q: addon addonVersion = %v (set %v)", version, got, set)
+		}
+		if v, _ := get(in, "resolveConflictsOnCreate"); v.StringValue() != "OVERWRITE" {
+			t.Errorf("the addon must adopt the bootstrapped CoreDNS (OVERWRITE), got %v", v)
+		}
+	}
+}
