@@ -84,7 +84,7 @@ func knownStacks() string {
 	paths, _ := filepath.Glob(filepath.Join("stacks", "Pulumi.*.yaml"))
 	var names []string
 	for _, p := range paths {
-		names = append(names, stackName(p))
+		names = append(names, stackconfig.StackName(p))
 	}
 	if len(names) == 0 {
 		return "none"

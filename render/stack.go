@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/policies/pack"
@@ -32,11 +30,11 @@ func (r *Refused) Error() string {
 // violations join the warnings and mandatory ones make the error a *Refused (the rendered
 // output is still returned).
 func Stack(path string, opts Options, format string, policy bool) (string, error) {
-	_, values, err := stackconfig.LoadFile(path)
+	cfg, values, err := stackconfig.LoadFile(path)
 	if err != nil {
 		return "", err
 	}
-	stack := stackName(path)
+	stack := cfg.Stack
 	res, err := Run(stack, values, opts)
 	if err != nil {
 		return "", err
@@ -107,16 +105,4 @@ func LoadPrevious(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("not the JSON object `pulumi stack output --json` prints: got null")
 	}
 	return prev, nil
-}
-
-func stackName(path string) string {
-	base := path[strings.LastIndex(path, "/")+1:]
-	return strings.TrimSuffix(strings.TrimPrefix(base, "Pulumi."), ".yaml")
-}
-
-// Stacks lists the shipped stack files (stacks/Pulumi.*.yaml) under root, sorted.
-func Stacks(root string) ([]string, error) {
-	matches, err := filepath.Glob(root + "/stacks/Pulumi.*.yaml")
-	sort.Strings(matches)
-	return matches, err
 }

@@ -51,13 +51,17 @@ func LoadFile(path string) (Config, map[string]string, error) {
 	if err != nil {
 		return Config{}, nil, err
 	}
-	stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "Pulumi."), filepath.Ext(path))
 	values, err := ParseStackFile(data)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cfg, err := Decode(stack, values)
+	cfg, err := Decode(StackName(path), values)
 	return cfg, values, err
+}
+
+// StackName is the stack a Pulumi.<stack>.yaml file belongs to.
+func StackName(path string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "Pulumi."), filepath.Ext(path))
 }
 
 // ParseStackFile turns the `config:` block of a stack file into Pulumi's key/value form.

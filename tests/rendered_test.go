@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/render"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite stacks/rendered/<stack>.json from the current program")
@@ -19,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite stacks/rendered/<stack>.json fr
 // diff of stacks/rendered/*.json.
 func TestRendered_MatchesSnapshots(t *testing.T) {
 	for _, path := range shippedStacks(t) {
-		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "Pulumi."), ".yaml")
+		stack := stackconfig.StackName(path)
 		t.Run(stack, func(t *testing.T) {
 			got, err := render.Stack(path, render.Options{}, "json", false)
 			if err != nil {

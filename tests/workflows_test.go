@@ -111,7 +111,7 @@ func shippedStackNames(t *testing.T) []string {
 	}
 	var names []string
 	for _, p := range paths {
-		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "Pulumi."), ".yaml"))
+		names = append(names, stackconfig.StackName(p))
 	}
 	slices.Sort(names)
 	return names
