@@ -14,6 +14,8 @@ const (
 	KeyCluster    = Namespace + ":cluster"
 	KeyNodeGroups = Namespace + ":nodeGroups"
 	KeyCilium     = Namespace + ":cilium"
+	KeyAddons     = Namespace + ":addons"
+	KeyKarpenter  = Namespace + ":karpenter"
 )
 
 // Config is everything one stack decides. Values that shape the resource graph are plain.
@@ -26,6 +28,10 @@ type Config struct {
 	Cluster    ClusterConfig     `json:"cluster"`
 	NodeGroups []NodeGroupConfig `json:"nodeGroups"`
 	Cilium     CiliumConfig      `json:"cilium"`
+	// Addons is nil when the stack installs no add-ons.
+	Addons *AddonsConfig `json:"addons,omitempty"`
+	// Karpenter is nil when the stack does not install Karpenter.
+	Karpenter *KarpenterConfig `json:"karpenter,omitempty"`
 }
 
 // VpcConfig is eks-cilium:vpc. Either the VPC is created (id empty) or an existing one is
@@ -137,4 +143,6 @@ func (c Config) ClusterName() string {
 func (v VpcConfig) UsesExistingVpc() bool { return v.Id != "" }
 
 // Keys are the config keys a program reads, in a fixed order.
-func Keys() []string { return []string{KeyRegion, KeyVpc, KeyCluster, KeyNodeGroups, KeyCilium} }
+func Keys() []string {
+	return []string{KeyRegion, KeyVpc, KeyCluster, KeyNodeGroups, KeyCilium, KeyAddons, KeyKarpenter}
+}

@@ -15,7 +15,7 @@ import (
 )
 
 // sections are the project's own config keys, without the namespace.
-var sections = []string{"vpc", "cluster", "nodeGroups", "cilium"}
+var sections = []string{"vpc", "cluster", "nodeGroups", "cilium", "addons", "karpenter"}
 
 // Decode builds a Config from config values as Pulumi hands them to a program: full keys
 // ("eks-cilium:vpc", "aws:region") mapped to strings, objects and lists as JSON. Missing keys
@@ -132,6 +132,14 @@ func decodeRaw(stack, region string, raw map[string]any) (Config, Problems) {
 	}
 	if v, ok := raw[KeyCilium]; ok {
 		probs = append(probs, decodeObject(KeyCilium, v, &cfg.Cilium)...)
+	}
+	if v, ok := raw[KeyAddons]; ok && v != nil {
+		cfg.Addons = &AddonsConfig{}
+		probs = append(probs, decodeObject(KeyAddons, v, cfg.Addons)...)
+	}
+	if v, ok := raw[KeyKarpenter]; ok && v != nil {
+		cfg.Karpenter = &KarpenterConfig{}
+		probs = append(probs, decodeObject(KeyKarpenter, v, cfg.Karpenter)...)
 	}
 	if v, ok := raw[KeyNodeGroups]; ok && v != nil {
 		list, isList := v.([]any)
