@@ -20,6 +20,9 @@ type Deployed struct {
 	MaskSize    int
 	IpamMode    string
 	RoutingMode string
+	// KubeProxyReplacement is the deployed cluster.kubeProxyReplacement; nil when the stack was
+	// last deployed by a version of the program that did not export it.
+	KubeProxyReplacement *bool
 }
 
 // The values this version of the program always deploys.
@@ -60,6 +63,13 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 	default:
 		bad = append(bad, fmt.Sprintf("podCidrMaskSize (want an integer, got %v)", outputs["podCidrMaskSize"]))
 	}
+	switch v := outputs["kubeProxyReplacement"].(type) {
+	case nil: // deployed before the output existed; checked from the next deployment on
+	case bool:
+		d.KubeProxyReplacement = &v
+	default:
+		bad = append(bad, fmt.Sprintf("kubeProxyReplacement (want a boolean, got %v)", v))
+	}
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {
 		bad = append(bad, fmt.Sprintf("podCidrs (want a non-empty list, got %v)", outputs["podCidrs"]))
@@ -91,7 +101,7 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 	if prev == nil {
 		return warnings, nil
 	}
-	var pool, cluster stackconfig.Problems
+	var pool, cluster, refusedAlways stackconfig.Problems
 	pool = append(pool, checkPool(prev, cfg)...)
 	if prev.IpamMode != IpamMode {
 		pool = append(pool, stackconfig.Problem{
@@ -116,11 +126,14 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 			})
 		}
 	}
+	if p := checkKubeProxy(prev, cfg); p != nil {
+		refusedAlways = append(refusedAlways, *p)
+	}
 	replace(stackconfig.KeyVpc+".cidr", cfg.Vpc.Cidr, prev.VpcCidr, "changing the VPC CIDR")
 	replace(stackconfig.KeyCluster+".serviceCidr", cfg.Cluster.ServiceCidr, prev.ServiceCidr, "changing the service CIDR")
 	replace(stackconfig.KeyCluster+".name", cfg.ClusterName(), prev.ClusterName, "renaming the cluster")
 
-	var refused stackconfig.Problems
+	refused := refusedAlways
 	if !cfg.Cilium.AllowPoolRewrite {
 		refused = append(refused, pool...)
 	} else {
@@ -139,6 +152,46 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 		return warnings, refused
 	}
 	return warnings, nil
+}
+
+// checkKubeProxy refuses switching kube-proxy replacement on a running cluster, in either
+// direction, because this program cannot do it safely:
+//   - on: pulumi-aws removes bootstrapped addons (defaultAddonsToRemove) only when it creates
+//     the cluster, and pulumi-eks v3.9.1 deletes its own kube-proxy addon with preserve: true
+//     (nodejs/eks/cluster/cluster.ts, createCore, the "kube-proxy" aws.eks.Addon), so the
+//     kube-proxy DaemonSet and its iptables rules stay beside Cilium's replacement;
+//   - off: the kube-proxy addon is created while every Cilium agent restarts without its
+//     service handling, so Services on a node are served by neither for a while.
+//
+// A new cluster gets either setting right at creation, so a change that also renames the
+// cluster (refused separately unless allowClusterReplacement) is not refused here.
+func checkKubeProxy(prev *Deployed, cfg stackconfig.Config) *stackconfig.Problem {
+	if prev.KubeProxyReplacement == nil || *prev.KubeProxyReplacement == cfg.Cluster.KubeProxyReplacement || cfg.ClusterName() != prev.ClusterName {
+		return nil
+	}
+	key := stackconfig.KeyCluster + ".kubeProxyReplacement"
+	value := fmt.Sprintf("%v (deployed: %v)", cfg.Cluster.KubeProxyReplacement, *prev.KubeProxyReplacement)
+	steps := func(want bool) string {
+		return fmt.Sprintf("keep %s: %v on this cluster. To switch, build a new cluster with %v: either a new stack "+
+			"(blue/green: deploy it, move the workloads, destroy the old one), or in this stack a new %s.name together "+
+			"with allowClusterReplacement: true (every node, pod and volume attachment is recreated; set it back to "+
+			"false afterwards)", key, !want, want, stackconfig.KeyCluster)
+	}
+	if cfg.Cluster.KubeProxyReplacement {
+		return &stackconfig.Problem{
+			Key: key, Value: value,
+			Rule: "turning kube-proxy replacement on for a running cluster leaves kube-proxy running beside Cilium: " +
+				"pulumi-aws removes EKS's default addons only when it creates a cluster, and pulumi-eks deletes its " +
+				"kube-proxy addon with preserve: true, so the DaemonSet and its iptables rules stay",
+			Fix: steps(true),
+		}
+	}
+	return &stackconfig.Problem{
+		Key: key, Value: value,
+		Rule: "turning kube-proxy replacement off for a running cluster creates the kube-proxy addon while every Cilium " +
+			"agent restarts without its service handling, so Services stop answering on each node until kube-proxy is up there",
+		Fix: steps(false),
+	}
 }
 
 // checkPool enforces Cilium's rule for clusterPoolIPv4PodCIDRList on a running cluster: the

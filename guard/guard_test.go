@@ -73,6 +73,33 @@ func TestCheck(t *testing.T) {
 			c.Cluster.AllowClusterReplacement = true
 			c.Cluster.ServiceCidr = "172.21.0.0/16"
 		}, wantWarn: "allowed by allowClusterReplacement"},
+		{name: "kube-proxy replacement unchanged", prev: withKubeProxyReplacement(true),
+			edit: func(c *stackconfig.Config) { c.Cluster.KubeProxyReplacement = true }},
+		{name: "turning kube-proxy replacement on is refused", prev: withKubeProxyReplacement(false),
+			edit:     func(c *stackconfig.Config) { c.Cluster.KubeProxyReplacement = true },
+			wantKeys: []string{"eks-cilium:cluster.kubeProxyReplacement"}, wantRule: "preserve: true"},
+		{name: "turning kube-proxy replacement off is refused", prev: withKubeProxyReplacement(true),
+			edit:     func(c *stackconfig.Config) { c.Cluster.KubeProxyReplacement = false },
+			wantKeys: []string{"eks-cilium:cluster.kubeProxyReplacement"}, wantRule: "build a new cluster"},
+		{name: "no escape hatch lets the kube-proxy switch through", prev: withKubeProxyReplacement(false),
+			edit: func(c *stackconfig.Config) {
+				c.Cluster.KubeProxyReplacement = true
+				c.Cilium.AllowPoolRewrite = true
+				c.Cluster.AllowClusterReplacement = true
+			}, wantKeys: []string{"eks-cilium:cluster.kubeProxyReplacement"}, wantRule: "kube-proxy running beside Cilium"},
+		{name: "a new cluster may switch kube-proxy replacement", prev: withKubeProxyReplacement(false),
+			edit: func(c *stackconfig.Config) {
+				c.Cluster.KubeProxyReplacement = true
+				c.Cluster.Name = "eks-cilium-prod-2"
+				c.Cluster.AllowClusterReplacement = true
+			}, wantWarn: "allowed by allowClusterReplacement"},
+		{name: "a rename that is refused is the only refusal", prev: withKubeProxyReplacement(false),
+			edit: func(c *stackconfig.Config) {
+				c.Cluster.KubeProxyReplacement = true
+				c.Cluster.Name = "eks-cilium-prod-2"
+			}, wantKeys: []string{"eks-cilium:cluster.name"}, wantRule: "renaming the cluster"},
+		{name: "deployments from before the output was exported are not checked",
+			edit: func(c *stackconfig.Config) { c.Cluster.KubeProxyReplacement = false }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,6 +140,10 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func withKubeProxyReplacement(on bool) func(*Deployed) *Deployed {
+	return func(d *Deployed) *Deployed { d.KubeProxyReplacement = &on; return d }
+}
+
 func TestCheck_EscapeHatchAlwaysWarns(t *testing.T) {
 	cfg := config()
 	cfg.Cilium.AllowPoolRewrite = true
@@ -134,14 +165,27 @@ func TestFromOutputs(t *testing.T) {
 	if err != nil || d == nil || d.MaskSize != 24 || len(d.PodCidrs) != 1 || d.ClusterName != "c" {
 		t.Fatalf("FromOutputs(good) = %+v, %v", d, err)
 	}
+	if d.KubeProxyReplacement != nil {
+		t.Errorf("outputs without kubeProxyReplacement (deployed before it was exported) read as %v, want nil", *d.KubeProxyReplacement)
+	}
+	for _, on := range []bool{true, false} {
+		m := map[string]any{"kubeProxyReplacement": on}
+		for k, v := range good {
+			m[k] = v
+		}
+		if d, err := FromOutputs(m); err != nil || d.KubeProxyReplacement == nil || *d.KubeProxyReplacement != on {
+			t.Errorf("kubeProxyReplacement %v read as %+v, %v", on, d, err)
+		}
+	}
 	if d, err := FromOutputs(nil); d != nil || err != nil {
 		t.Errorf("no outputs (first deployment) = %+v, %v; want nil, nil", d, err)
 	}
 	for name, edit := range map[string]func(map[string]any){
-		"pool is a string":   func(m map[string]any) { m["podCidrs"] = "10.100.0.0/17" },
-		"mask is fractional": func(m map[string]any) { m["podCidrMaskSize"] = 24.5 },
-		"mask missing":       func(m map[string]any) { delete(m, "podCidrMaskSize") },
-		"cluster name empty": func(m map[string]any) { m["clusterName"] = "" },
+		"pool is a string":                   func(m map[string]any) { m["podCidrs"] = "10.100.0.0/17" },
+		"mask is fractional":                 func(m map[string]any) { m["podCidrMaskSize"] = 24.5 },
+		"mask missing":                       func(m map[string]any) { delete(m, "podCidrMaskSize") },
+		"cluster name empty":                 func(m map[string]any) { m["clusterName"] = "" },
+		"kube-proxy replacement is a string": func(m map[string]any) { m["kubeProxyReplacement"] = "true" },
 	} {
 		m := map[string]any{}
 		for k, v := range good {

@@ -33,8 +33,9 @@ func Run(ctx *pulumi.Context) error {
 	return err
 }
 
-// PreviousOutputs are the stack outputs the day-2 guard reads back.
-var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode"}
+// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement is
+// missing from stacks last deployed before it was exported; the guard then skips that check.
+var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement"}
 
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
@@ -116,8 +117,10 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"podCidrMaskSize": pulumi.Int(plan.MaskSize),
 		"ipamMode":        pulumi.String("cluster-pool"),
 		"routingMode":     pulumi.String("tunnel"),
-		"ciliumVersion":   pulumi.String(cfg.Cilium.Version),
-		"nodeGroups":      groups,
+		// Read back by the day-2 guard: the switch cannot be made on a running cluster.
+		"kubeProxyReplacement": pulumi.Bool(cfg.Cluster.KubeProxyReplacement),
+		"ciliumVersion":        pulumi.String(cfg.Cilium.Version),
+		"nodeGroups":           groups,
 		"ipPlan": pulumi.Map{
 			"nodeCidrsTotal":      pulumi.Float64(float64(plan.NodeCIDRsTotal)),
 			"nodeCidrsNeeded":     pulumi.Int(plan.NodeCIDRsNeeded),

@@ -7,8 +7,10 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
+	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
@@ -53,7 +55,12 @@ type Result struct {
 	Config    stackconfig.Config
 	Plan      *ipplan.Plan
 	Resources []Resource
-	// Warnings are the program's own warnings beyond the plan's (e.g. escape hatches in use).
+	// UserData is each node group's launch template user data, by node group name, with what
+	// the cluster computes shown as Computed. Only for programs that build the Platform: it
+	// is rendered from the configuration with the Platform's own functions.
+	UserData map[string]string
+	// Warnings are the program's own warnings beyond the plan's (escape hatches in use, what
+	// `pulumi up` needs).
 	Warnings []string
 }
 
@@ -95,7 +102,17 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 		return nil, err
 	}
 	warnings, _ := guard.Check(prev, cfg) // refusals already failed the program above
+	warnings = append(warnings, platform.Notices(cfg)...)
 	res := mocks.resources
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
-	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res, Warnings: warnings}, nil
+	userData := map[string]string{}
+	if slices.ContainsFunc(res, func(r Resource) bool { return r.Type == platform.Token }) {
+		userData, err = platform.NodeUserData(cfg, plan, nodegroup.ClusterInfo{
+			Name: cfg.ClusterName(), Endpoint: Computed, CertificateAuthority: Computed, ServiceCidr: cfg.Cluster.ServiceCidr,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res, UserData: userData, Warnings: warnings}, nil
 }

@@ -3,7 +3,9 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/ipplan"
@@ -21,8 +23,11 @@ type Report struct {
 	Resources    []ResourceView `json:"resources"`
 	IPPlan       PlanView       `json:"ipPlan"`
 	CiliumValues map[string]any `json:"ciliumValues"`
-	CriticalPath CriticalPath   `json:"criticalPath"`
-	Warnings     []string       `json:"warnings"`
+	// UserData is each node group's launch template user data (nodeadm NodeConfig or
+	// Bottlerocket TOML) by node group name, with cluster-computed values as Computed.
+	UserData     map[string]string `json:"userData"`
+	CriticalPath CriticalPath      `json:"criticalPath"`
+	Warnings     []string          `json:"warnings"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -76,7 +81,8 @@ type NodeGroupView struct {
 
 // NewReport builds the report of a render result.
 func NewReport(r *Result) (*Report, error) {
-	rep := &Report{Stack: r.Stack, IPPlan: planView(r.Plan), CriticalPath: criticalPath(r.Resources)}
+	rep := &Report{Stack: r.Stack, IPPlan: planView(r.Plan), CriticalPath: criticalPath(r.Resources), UserData: map[string]string{}}
+	maps.Copy(rep.UserData, r.UserData)
 	for _, res := range r.Resources {
 		inputs := plainMap(res.Inputs)
 		rep.Resources = append(rep.Resources, ResourceView{
@@ -126,6 +132,18 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 		return "", err
 	}
 	b.WriteString(indent(y.String()))
+	if len(rep.UserData) > 0 {
+		fmt.Fprintf(&b, "\nNode user data (%s: filled in from the cluster at deploy time)\n", Computed)
+		for _, name := range slices.Sorted(maps.Keys(rep.UserData)) {
+			fmt.Fprintf(&b, "  %s\n", name)
+			for line := range strings.Lines(rep.UserData[name]) {
+				if line = strings.TrimRight(line, "\n"); line != "" {
+					line = "    " + line
+				}
+				b.WriteString(line + "\n")
+			}
+		}
+	}
 	cp := rep.CriticalPath
 	b.WriteString("\nTime to ready (DESIGN.md typical durations)\n")
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))

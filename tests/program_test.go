@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/components/nodegroup"
+	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -288,6 +290,7 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 			group := res.Plan.NodeGroups[groupIndex(t, res, lt.Name)]
 			for _, want := range []string{
 				fmt.Sprintf("maxPods: %d", group.MaxPods),
+				fmt.Sprintf("memory: \"%dMi\"", 11*group.MaxPods+255),
 				"--register-with-taints=node.cilium.io/agent-not-ready=true:NoExecute",
 				"apiServerEndpoint: \"" + render.FakeEndpoint + "\"",
 				"cidr: \"" + cfg.Cluster.ServiceCidr + "\"",
@@ -299,8 +302,12 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 			if v, _ := get(lt.Inputs, "metadataOptions.httpTokens"); v.StringValue() != "required" {
 				t.Errorf("%s: IMDSv2 not required on %s", cfg.Stack, lt.Name)
 			}
-			if v, _ := get(lt.Inputs, "blockDeviceMappings"); v.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()["encrypted"].StringValue() != "true" {
-				t.Errorf("%s: root volume of %s not encrypted", cfg.Stack, lt.Name)
+			// Overlay pods are one hop further from IMDS than the node: 1 keeps them out.
+			if v, _ := get(lt.Inputs, "metadataOptions.httpPutResponseHopLimit"); !v.IsNumber() || v.NumberValue() != 1 {
+				t.Errorf("%s: IMDS hop limit of %s is %v, want 1", cfg.Stack, lt.Name, v)
+			}
+			if got := volumes(lt); fmt.Sprint(got) != fmt.Sprintf("[/dev/xvda:%d:gp3:true]", cfg.NodeGroups[groupIndex(t, res, lt.Name)].DiskSize) {
+				t.Errorf("%s: volumes of %s are %v, want one encrypted gp3 /dev/xvda of diskSize", cfg.Stack, lt.Name, got)
 			}
 		}
 		var policies []string
@@ -311,13 +318,29 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 		sort.Strings(policies)
 		var want []string
 		for range cfg.NodeGroups {
-			want = append(want, "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy")
+			want = append(want, "AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy")
 		}
 		sort.Strings(want)
 		if !slices.Equal(policies, want) {
 			t.Errorf("%s: node role policies %v, want exactly %v (never the CNI policy)", cfg.Stack, policies, want)
 		}
 	}
+}
+
+// volumes lists a launch template's EBS mappings as device:size:type:encrypted (size 0: the AMI's).
+func volumes(lt render.Resource) []string {
+	v, _ := get(lt.Inputs, "blockDeviceMappings")
+	var out []string
+	for _, m := range v.ArrayValue() {
+		o := m.ObjectValue()
+		ebs := o["ebs"].ObjectValue()
+		size := 0.0
+		if s, ok := ebs["volumeSize"]; ok {
+			size = s.NumberValue()
+		}
+		out = append(out, fmt.Sprintf("%s:%v:%s:%s", o["deviceName"].StringValue(), size, ebs["volumeType"].StringValue(), ebs["encrypted"].StringValue()))
+	}
+	return out
 }
 
 func groupIndex(t *testing.T, res *render.Result, resourceName string) int {
@@ -493,6 +516,15 @@ func TestProgram_ExportsOutputs(t *testing.T) {
 			t.Errorf("output %s was not exported (or never resolved)", k)
 		}
 	}
+	// The day-2 guard reads these back from the previous deployment: each must be exported.
+	for _, k := range program.PreviousOutputs {
+		if _, ok := got[k]; !ok {
+			t.Errorf("output %s, which the day-2 guard reads back, was not exported", k)
+		}
+	}
+	if got["kubeProxyReplacement"] != cfg.Cluster.KubeProxyReplacement {
+		t.Errorf("output kubeProxyReplacement = %v, want %v", got["kubeProxyReplacement"], cfg.Cluster.KubeProxyReplacement)
+	}
 	if fmt.Sprint(got["podCidrs"]) != "[10.100.0.0/17 10.101.0.0/17]" || got["podCidrMaskSize"] != 24 || got["clusterName"] != "eks-cilium-prod" {
 		t.Errorf("outputs podCidrs=%v mask=%v clusterName=%v", got["podCidrs"], got["podCidrMaskSize"], got["clusterName"])
 	}
@@ -561,8 +593,13 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 			t.Errorf("Bottlerocket user data lacks %q:\n%s", want, raw)
 		}
 	}
-	if v, _ := get(lt.Inputs, "blockDeviceMappings"); v.ArrayValue()[0].ObjectValue()["deviceName"].StringValue() != "/dev/xvdb" {
-		t.Errorf("Bottlerocket data volume must be /dev/xvdb: %v", v)
+	// Bottlerocket boots from /dev/xvda (the AMI's size) and keeps images and pods on /dev/xvdb:
+	// both encrypted.
+	if got := volumes(lt); fmt.Sprint(got) != "[/dev/xvda:0:gp3:true /dev/xvdb:50:gp3:true]" {
+		t.Errorf("Bottlerocket volumes %v, want encrypted gp3 /dev/xvda (AMI size) and /dev/xvdb of diskSize 50", got)
+	}
+	if strings.Contains(string(raw), "kube-reserved") {
+		t.Errorf("Bottlerocket sizes kube-reserved from max-pods itself; the TOML must not set it:\n%s", raw)
 	}
 	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/") {
 		t.Errorf("imageId %v is not Bottlerocket's SSM parameter", v)
@@ -583,4 +620,87 @@ func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
 			t.Errorf("the addon must adopt the bootstrapped CoreDNS (OVERWRITE), got %v", v)
 		}
 	}
+}
+
+func TestCluster_PrivateEndpointSendsNoPublicAccessCidrs(t *testing.T) {
+	// pulumi-eks v3.9.1 throws on publicAccessCidrs, even an empty list, when
+	// endpointPublicAccess is false.
+	for _, cidrs := range []string{``, `,"publicAccessCidrs":["203.0.113.0/24"]`} {
+		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
+			v[stackconfig.KeyCluster] = `{"version":"1.33","serviceCidr":"172.20.0.0/16","endpointPublicAccess":false` + cidrs + `}`
+		})
+		in := one(t, res, typeCluster).Inputs
+		if v, ok := get(in, "endpointPublicAccess"); !ok || v.BoolValue() {
+			t.Errorf("endpointPublicAccess = %v (set %v), want false", v, ok)
+		}
+		if v, ok := get(in, "publicAccessCidrs"); ok {
+			t.Errorf("publicAccessCidrs sent with the public endpoint off: %v", v)
+		}
+		if v, ok := get(in, "endpointPrivateAccess"); !ok || !v.BoolValue() {
+			t.Errorf("endpointPrivateAccess = %v, want true", v)
+		}
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "run `pulumi up` from there") }) {
+			t.Errorf("warnings %q do not say where `pulumi up` must run", res.Warnings)
+		}
+	}
+}
+
+func TestRender_UserDataIsWhatTheLaunchTemplatesCarry(t *testing.T) {
+	// The render prints user data from the configuration with the Platform's own functions;
+	// here the same program, answered like an update, must have put exactly that, with the
+	// cluster's values filled in, into every launch template.
+	br := `[{"name":"general","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2,"maxPods":90,"labels":{"team":"a"}},` +
+		`{"name":"rocket","instanceTypes":["m5.large"],"minSize":1,"desiredSize":1,"maxSize":2,"amiType":"BOTTLEROCKET_x86_64"}]`
+	for name, edit := range map[string]func(map[string]string){
+		"dev":                      nil,
+		"nodeadm and bottlerocket": func(v map[string]string) { v[stackconfig.KeyNodeGroups] = br },
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := renderStack(t, "../stacks/Pulumi.dev.yaml", edit)
+			want, err := platform.NodeUserData(res.Config, res.Plan, nodegroup.ClusterInfo{
+				Name: res.Config.ClusterName(), Endpoint: render.FakeEndpoint, CertificateAuthority: render.FakeCA, ServiceCidr: res.Config.Cluster.ServiceCidr,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lts := ofType(res, typeLT)
+			if len(lts) != len(res.Config.NodeGroups) {
+				t.Fatalf("%d launch templates for %d node groups", len(lts), len(res.Config.NodeGroups))
+			}
+			for _, lt := range lts {
+				ng := res.Config.NodeGroups[groupIndex(t, res, lt.Name)]
+				ud, _ := get(lt.Inputs, "userData")
+				raw, err := base64.StdEncoding.DecodeString(ud.StringValue())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(raw) != want[ng.Name] {
+					t.Errorf("node group %s: launch template carries\n%s\nthe render shows\n%s", ng.Name, raw, want[ng.Name])
+				}
+			}
+			// The render itself (a preview) shows the same text with <computed> for the cluster's values.
+			preview, err := render.Run(res.Config.Stack, valuesOf(t, edit), render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range want {
+				shown := strings.NewReplacer(render.FakeEndpoint, render.Computed, render.FakeCA, render.Computed).Replace(text)
+				if preview.UserData[name] != shown {
+					t.Errorf("render user data of %s:\n%s\nwant\n%s", name, preview.UserData[name], shown)
+				}
+			}
+		})
+	}
+}
+
+func valuesOf(t *testing.T, edit func(map[string]string)) map[string]string {
+	t.Helper()
+	_, values, err := stackconfig.LoadFile("../stacks/Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(values)
+	}
+	return values
 }

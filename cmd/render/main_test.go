@@ -35,13 +35,13 @@ func TestRender_ShippedStacksExitZero(t *testing.T) {
 				if err := json.Unmarshal([]byte(out), &doc); err != nil {
 					t.Fatalf("%s: -format json is not JSON: %v", stack, err)
 				}
-				for _, key := range []string{"stack", "resources", "ipPlan", "ciliumValues", "criticalPath", "warnings"} {
+				for _, key := range []string{"stack", "resources", "ipPlan", "ciliumValues", "userData", "criticalPath", "warnings"} {
 					if _, ok := doc[key]; !ok {
 						t.Errorf("%s: JSON lacks %q", stack, key)
 					}
 				}
 			} else {
-				for _, section := range []string{"Resources", "IP plan", "Cilium Helm values", "Time to ready", "Warnings", "clusterPoolIPv4MaskSize: 24"} {
+				for _, section := range []string{"Resources", "IP plan", "Cilium Helm values", "Node user data", "kind: NodeConfig", "Time to ready", "Warnings", "clusterPoolIPv4MaskSize: 24"} {
 					if !strings.Contains(out, section) {
 						t.Errorf("%s: text output lacks %q", stack, section)
 					}
@@ -126,6 +126,9 @@ func TestRender_PreviousOutputsGuard(t *testing.T) {
 			[]string{"eks-cilium:cilium.clusterPoolIPv4MaskSize", "24 (deployed: 25)"}, nil},
 		{"VPC change is refused", "prod", prev("prod-vpc-changed.json"), 1,
 			[]string{"eks-cilium:vpc.cidr", "allowClusterReplacement"}, nil},
+		{"kube-proxy replacement unchanged", "prod", prev("prod-kube-proxy-on.json"), 0, nil, nil},
+		{"kube-proxy replacement switched on is refused", "prod", prev("prod-kube-proxy-off.json"), 1,
+			[]string{"eks-cilium:cluster.kubeProxyReplacement", "true (deployed: false)", "preserve: true", "build a new cluster"}, nil},
 		{"malformed JSON", "prod", prev("malformed-json.json"), 1, []string{"pulumi stack output --json"}, nil},
 		{"outputs of something else", "prod", prev("malformed-shape.json"), 1, []string{"not those of an eks-cilium deployment"}, nil},
 		{"missing file", "prod", prev("nope.json"), 1, []string{"nope.json"}, nil},
@@ -158,5 +161,49 @@ func TestRender_EscapeHatchWarns(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("render lacks warning %q", w)
 		}
+	}
+}
+
+func TestRender_UserDataOfEveryNodeGroup(t *testing.T) {
+	code, out, errOut := runCLI("-config", filepath.Join("tests", "fixtures", "Pulumi.private.yaml"), "-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	var doc struct {
+		UserData map[string]string `json:"userData"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"general": {"kind: NodeConfig", `apiServerEndpoint: "<computed>"`, `certificateAuthority: "<computed>"`,
+			`name: "eks-cilium-private"`, "maxPods: 110", `memory: "1465Mi"`, "--register-with-taints=node.cilium.io/agent-not-ready=true:NoExecute"},
+		"rocket": {"[settings.kubernetes]", `api-server = "<computed>"`, `cluster-dns-ip = "172.20.0.10"`, "max-pods = 110",
+			`"node.cilium.io/agent-not-ready" = ["true:NoExecute"]`},
+	}
+	if len(doc.UserData) != len(want) {
+		t.Errorf("userData has %d node groups, want %d: %v", len(doc.UserData), len(want), doc.UserData)
+	}
+	for name, parts := range want {
+		for _, p := range parts {
+			if !strings.Contains(doc.UserData[name], p) {
+				t.Errorf("userData[%s] lacks %q:\n%s", name, p, doc.UserData[name])
+			}
+		}
+	}
+}
+
+func TestRender_PrivateEndpointRendersAndSaysWhereToRun(t *testing.T) {
+	code, out, errOut := runCLI("-config", filepath.Join("tests", "fixtures", "Pulumi.private.yaml"), "-policy")
+	if code != 0 {
+		t.Fatalf("a private-only stack: exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, w := range []string{"endpointPublicAccess is false", "run `pulumi up` from there"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("render lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "restricted-public-endpoint") {
+		t.Errorf("the public-endpoint policy fired on a private endpoint:\n%s", out)
 	}
 }

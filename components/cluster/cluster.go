@@ -38,7 +38,9 @@ type ClusterArgs struct {
 	// KubeProxyReplacement removes the kube-proxy addon as well; Cilium takes its job.
 	KubeProxyReplacement bool
 	// EndpointPublicAccess and PublicAccessCidrs control the public API endpoint; the
-	// private endpoint is always on so nodes reach the API inside the VPC.
+	// private endpoint is always on so nodes reach the API inside the VPC. Without the public
+	// endpoint PublicAccessCidrs is ignored, and whatever runs `pulumi up` (which installs
+	// Cilium through the API) must be inside the VPC.
 	EndpointPublicAccess bool
 	PublicAccessCidrs    []string
 	// AdminPrincipalArns get an access entry with AmazonEKSClusterAdminPolicy.
@@ -113,6 +115,15 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		}
 	}
 
+	// pulumi-eks v3.9.1 throws "`publicAccessCidrs` can only be set when `endpointPublicAccess`
+	// is true" for any list, even an empty one, with the public endpoint off
+	// (nodejs/eks/cluster/cluster.ts, createCore, vpcConfig.publicAccessCidrs), so a private
+	// cluster sends none at all.
+	var publicCidrs pulumi.StringArrayInput
+	if args.EndpointPublicAccess {
+		publicCidrs = pulumi.ToStringArray(args.PublicAccessCidrs)
+	}
+
 	// Access entries only: the aws-auth ConfigMap is deprecated.
 	apiAuth := eks.AuthenticationModeApi
 	clusterOpts := []pulumi.ResourceOption{parent}
@@ -136,7 +147,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		AccessEntries:          entries,
 		EndpointPrivateAccess:  pulumi.Bool(true),
 		EndpointPublicAccess:   pulumi.Bool(args.EndpointPublicAccess),
-		PublicAccessCidrs:      pulumi.ToStringArray(args.PublicAccessCidrs),
+		PublicAccessCidrs:      publicCidrs,
 		EnabledClusterLogTypes: pulumi.ToStringArray(LogTypes),
 		EncryptionConfigKeyArn: keyArn,
 		CreateOidcProvider:     pulumi.Bool(true),

@@ -19,9 +19,20 @@ const Token = "eks-cilium:index:NodeGroup"
 
 // NodePolicies are the managed policies of the node role: exactly these two. Without the VPC
 // CNI the node needs no AmazonEKS_CNI_Policy (DESIGN.md, "EKS facts").
+//
+// ECR: AmazonEC2ContainerRegistryReadOnly, not the narrower PullOnly the node-role page
+// recommends (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).
+// CreateNodegroup has refused roles without ReadOnly ("The provided role doesn't have the Amazon
+// EKS Managed Policies associated with it", aws/containers-roadmap#1610), and as late as
+// 2025-02 an EKS user reported it still required ReadOnly at creation (awsdocs/amazon-eks-user-
+// guide PR #880, closed with an internal note, docs unchanged); PullOnly-only roles are reported
+// to work (eksctl PR #8386, unmerged) but nothing from AWS says the check is gone. A node group
+// that cannot be created is worse than two read-only ECR actions too many (DescribeImages,
+// ListImages, ...). What ReadOnly lacks is ecr:BatchImportUpstreamImage, needed only for the
+// first pull through an ECR pull-through cache.
 var NodePolicies = []string{
 	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 }
 
 // SsmPolicy is attached when EnableSsm is set (Session Manager shell on nodes).
@@ -64,6 +75,11 @@ type NodeGroupArgs struct {
 	DependsOn []pulumi.Resource
 }
 
+// Settings are the kubelet settings the node group's user data carries.
+func (a *NodeGroupArgs) Settings() NodeSettings {
+	return NodeSettings{MaxPods: a.MaxPods, Labels: a.Labels}
+}
+
 // NodeGroup is one managed node group with its role and launch template.
 type NodeGroup struct {
 	pulumi.ResourceState
@@ -93,6 +109,39 @@ func AmiParameter(amiType, version string) (string, error) {
 		return fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/arm64/latest/image_id", version), nil
 	}
 	return "", fmt.Errorf("nodegroup: AmiType %q: must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, BOTTLEROCKET_x86_64, BOTTLEROCKET_ARM_64", amiType)
+}
+
+// ImdsHopLimit is the launch templates' IMDSv2 response hop limit. A pod on Cilium's overlay is
+// one hop further from IMDS than the node, like any container behind a veth, so 2 would hand
+// every pod the node role's credentials; 1 reaches only the node itself and host-network pods,
+// which is where Cilium's agent and operator run. Pods that need AWS get EKS Pod Identity
+// (components/podidentity). EKS Best Practices Guide, "Restrict access to the instance profile
+// assigned to the worker node": hop limit 1 on managed nodes with a custom launch template
+// (https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html).
+const ImdsHopLimit = 1
+
+// blockDevices are the EBS volumes of a node: AL2023 boots and keeps images and pods on
+// /dev/xvda; Bottlerocket boots from a small OS volume /dev/xvda (its size stays the AMI's)
+// and keeps images and pods on the data volume /dev/xvdb
+// (Bottlerocket README, "Default Volumes": https://github.com/bottlerocket-os/bottlerocket#default-volumes).
+// Every volume is gp3 and encrypted (the account's default EBS key); EC2 encrypts a volume
+// created from the AMI's unencrypted snapshot when the mapping asks for it.
+func blockDevices(amiType string, diskSize int) ec2.LaunchTemplateBlockDeviceMappingArray {
+	volume := func(device string, size int) *ec2.LaunchTemplateBlockDeviceMappingArgs {
+		ebs := &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+			VolumeType:          pulumi.String("gp3"),
+			Encrypted:           pulumi.String("true"),
+			DeleteOnTermination: pulumi.String("true"),
+		}
+		if size > 0 {
+			ebs.VolumeSize = pulumi.Int(size)
+		}
+		return &ec2.LaunchTemplateBlockDeviceMappingArgs{DeviceName: pulumi.String(device), Ebs: ebs}
+	}
+	if IsBottlerocket(amiType) {
+		return ec2.LaunchTemplateBlockDeviceMappingArray{volume("/dev/xvda", 0), volume("/dev/xvdb", diskSize)}
+	}
+	return ec2.LaunchTemplateBlockDeviceMappingArray{volume("/dev/xvda", diskSize)}
 }
 
 // NewNodeGroup creates the node role, launch template and managed node group.
@@ -135,21 +184,13 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 	}
 
 	image := ssm.LookupParameterOutput(ctx, ssm.LookupParameterOutputArgs{Name: pulumi.String(amiParam)}, parent).Value()
-	settings := NodeSettings{MaxPods: args.MaxPods, Labels: args.Labels}
+	settings := args.Settings()
 	userData := pulumi.All(args.ClusterName, args.Endpoint, args.CertificateAuthority).ApplyT(func(v []any) (string, error) {
 		info := ClusterInfo{Name: v[0].(string), Endpoint: v[1].(string), CertificateAuthority: v[2].(string), ServiceCidr: args.ServiceCidr}
-		if IsBottlerocket(args.AmiType) {
-			toml, err := BottlerocketUserData(info, settings)
-			return EncodeUserData(toml), err
-		}
-		return EncodeUserData(NodeadmUserData(info, settings)), nil
+		text, err := UserData(args.AmiType, info, settings)
+		return EncodeUserData(text), err
 	}).(pulumi.StringOutput)
 
-	// AL2023 boots from /dev/xvda; Bottlerocket keeps images and pods on its data volume /dev/xvdb.
-	device := "/dev/xvda"
-	if IsBottlerocket(args.AmiType) {
-		device = "/dev/xvdb"
-	}
 	lt, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Description: pulumi.Sprintf("eks-cilium node group %s", name),
 		// Setting the AMI stops EKS from merging its own bootstrap, so our maxPods and the
@@ -157,21 +198,11 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 		ImageId:  image,
 		UserData: userData,
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint: pulumi.String("enabled"),
-			HttpTokens:   pulumi.String("required"),
-			// 2 lets host-network agents reach IMDS but not overlay pods (they need 3); pods
-			// should use EKS Pod Identity instead.
-			HttpPutResponseHopLimit: pulumi.Int(2),
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(ImdsHopLimit),
 		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String(device),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize:          pulumi.Int(args.DiskSize),
-				VolumeType:          pulumi.String("gp3"),
-				Encrypted:           pulumi.String("true"),
-				DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
+		BlockDeviceMappings:  blockDevices(args.AmiType, args.DiskSize),
 		UpdateDefaultVersion: pulumi.Bool(true),
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{&ec2.LaunchTemplateTagSpecificationArgs{
 			ResourceType: pulumi.String("instance"),

@@ -63,6 +63,10 @@ func NodeConfig(c ClusterInfo, s NodeSettings) string {
 	b.WriteString("  kubelet:\n")
 	b.WriteString("    config:\n")
 	fmt.Fprintf(&b, "      maxPods: %d\n", s.MaxPods)
+	// nodeadm would size this from the ENI pod count (reserve.go); cpu and ephemeral-storage
+	// stay nodeadm's, computed on the node from its own vCPUs.
+	b.WriteString("      kubeReserved:\n")
+	fmt.Fprintf(&b, "        memory: %s\n", strconv.Quote(fmt.Sprintf("%dMi", KubeReservedMemoryMiB(s.MaxPods))))
 	b.WriteString("    flags:\n")
 	fmt.Fprintf(&b, "      - %s\n", strconv.Quote(fmt.Sprintf("--register-with-taints=%s=%s:%s", CiliumTaintKey, CiliumTaintValue, CiliumTaintEffect)))
 	if labels := joinLabels(s.Labels); labels != "" {
@@ -71,7 +75,21 @@ func NodeConfig(c ClusterInfo, s NodeSettings) string {
 	return b.String()
 }
 
-// BottlerocketUserData renders Bottlerocket's TOML settings.
+// UserData is the plain-text user data of a node group's launch template: nodeadm's MIME
+// document for the AL2023 AMI types, Bottlerocket's TOML settings for the Bottlerocket ones.
+// The component base64-encodes it; the render prints it as it is.
+func UserData(amiType string, c ClusterInfo, s NodeSettings) (string, error) {
+	switch {
+	case IsBottlerocket(amiType):
+		return BottlerocketUserData(c, s)
+	case strings.HasPrefix(amiType, "AL2023_"):
+		return NodeadmUserData(c, s), nil
+	}
+	return "", fmt.Errorf("nodegroup: AmiType %q has no user data format (AL2023_* or BOTTLEROCKET_*)", amiType)
+}
+
+// BottlerocketUserData renders Bottlerocket's TOML settings. It sets no kube-reserved memory:
+// Bottlerocket sizes it from max-pods itself (reserve.go).
 func BottlerocketUserData(c ClusterInfo, s NodeSettings) (string, error) {
 	dns, err := ClusterDNSIP(c.ServiceCidr)
 	if err != nil {

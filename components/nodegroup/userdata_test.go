@@ -1,6 +1,7 @@
 package nodegroup_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -39,6 +40,8 @@ spec:
   kubelet:
     config:
       maxPods: 110
+      kubeReserved:
+        memory: "1465Mi"
     flags:
       - "--register-with-taints=node.cilium.io/agent-not-ready=true:NoExecute"
       - "--node-labels=team=platform,workload=general"
@@ -120,6 +123,10 @@ func TestNodeConfig_ParsesAsNodeadmConfig(t *testing.T) {
 			}
 			if got, ok := nc.Spec.Kubelet.Config["maxPods"].(int); !ok || got != tt.wantMax {
 				t.Errorf("spec.kubelet.config.maxPods = %#v, want int %d", nc.Spec.Kubelet.Config["maxPods"], tt.wantMax)
+			}
+			reserved, _ := nc.Spec.Kubelet.Config["kubeReserved"].(map[string]any)
+			if want := fmt.Sprintf("%dMi", 11*tt.wantMax+255); len(reserved) != 1 || reserved["memory"] != want {
+				t.Errorf("spec.kubelet.config.kubeReserved = %#v, want only memory %q (cpu stays nodeadm's)", reserved, want)
 			}
 			wantFlags := []string{taintFlag}
 			if tt.wantLabels != "" {
@@ -281,5 +288,48 @@ func TestIsBottlerocket(t *testing.T) {
 		if got := nodegroup.IsBottlerocket(tt.amiType); got != tt.want {
 			t.Errorf("IsBottlerocket(%q) = %v, want %v", tt.amiType, got, tt.want)
 		}
+	}
+}
+
+func TestUserData_PicksTheFormatOfTheAmiType(t *testing.T) {
+	settings := nodegroup.NodeSettings{MaxPods: 110}
+	bottlerocket, err := nodegroup.BottlerocketUserData(cluster, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeadm := nodegroup.NodeadmUserData(cluster, settings)
+	tests := []struct {
+		amiType, want string
+	}{
+		{"AL2023_x86_64_STANDARD", nodeadm},
+		{"AL2023_ARM_64_STANDARD", nodeadm},
+		{"BOTTLEROCKET_x86_64", bottlerocket},
+		{"BOTTLEROCKET_ARM_64", bottlerocket},
+	}
+	for _, tt := range tests {
+		got, err := nodegroup.UserData(tt.amiType, cluster, settings)
+		if err != nil || got != tt.want {
+			t.Errorf("UserData(%s) = %q, %v; want\n%s", tt.amiType, got, err, tt.want)
+		}
+	}
+	for _, amiType := range []string{"AL2_x86_64", "WINDOWS_CORE_2022_x86_64", ""} {
+		if got, err := nodegroup.UserData(amiType, cluster, settings); err == nil || !strings.Contains(err.Error(), `"`+amiType+`"`) {
+			t.Errorf("UserData(%q) = %q, %v; want an error naming the AMI type", amiType, got, err)
+		}
+	}
+}
+
+func TestBottlerocketUserData_LeavesKubeReservedToMaxPods(t *testing.T) {
+	// Bottlerocket's kubelet-config template sizes kube-reserved memory from
+	// settings.kubernetes.max-pods only when settings.kubernetes.kube-reserved.memory is unset.
+	got, err := nodegroup.BottlerocketUserData(cluster, nodegroup.NodeSettings{MaxPods: 110})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "max-pods = 110\n") {
+		t.Errorf("no max-pods setting:\n%s", got)
+	}
+	if strings.Contains(got, "kube-reserved") {
+		t.Errorf("sets kube-reserved, which would stop Bottlerocket sizing it from max-pods:\n%s", got)
 	}
 }

@@ -66,7 +66,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	for _, w := range warnings {
+	for _, w := range append(warnings, Notices(cfg)...) {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: comp}); err != nil {
 			return nil, err
 		}
@@ -132,28 +132,13 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// On destroy the same edge removes the node groups before Cilium.
 	var groups []pulumi.Resource
 	for i, ng := range cfg.NodeGroups {
-		p := plan.NodeGroups[i]
-		group, err := nodegroup.NewNodeGroup(ctx, fmt.Sprintf("%s-%s", name, ng.Name), &nodegroup.NodeGroupArgs{
-			ClusterName:          cl.ClusterName,
-			KubernetesVersion:    cfg.Cluster.Version,
-			Endpoint:             cl.Endpoint,
-			CertificateAuthority: cl.CertificateAuthority,
-			ServiceCidr:          cfg.Cluster.ServiceCidr,
-			SubnetIds:            privateIds,
-			InstanceTypes:        ng.InstanceTypes,
-			CapacityType:         ng.CapacityType,
-			AmiType:              ng.AmiType,
-			MinSize:              ng.MinSize,
-			DesiredSize:          ng.DesiredSize,
-			MaxSize:              ng.MaxSize,
-			MaxPods:              p.MaxPods,
-			DiskSize:             ng.DiskSize,
-			MaxUnavailable:       ng.MaxUnavailable,
-			IgnoreScalingChanges: ng.IgnoreScalingChanges,
-			EnableSsm:            ng.EnableSsm,
-			Labels:               ng.Labels,
-			DependsOn:            append([]pulumi.Resource{cil.Release, cl.Eks}, network...),
-		}, parent)
+		args := nodeGroupArgs(cfg, plan, i)
+		args.ClusterName = cl.ClusterName
+		args.Endpoint = cl.Endpoint
+		args.CertificateAuthority = cl.CertificateAuthority
+		args.SubnetIds = privateIds
+		args.DependsOn = append([]pulumi.Resource{cil.Release, cl.Eks}, network...)
+		group, err := nodegroup.NewNodeGroup(ctx, fmt.Sprintf("%s-%s", name, ng.Name), &args, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -186,6 +171,58 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	return comp, nil
+}
+
+// nodeGroupArgs are the plain arguments of node group i (everything but what comes from the
+// cluster and the VPC), shared by NewPlatform and NodeUserData so the render shows the user
+// data the nodes get.
+func nodeGroupArgs(cfg stackconfig.Config, plan *ipplan.Plan, i int) nodegroup.NodeGroupArgs {
+	ng := cfg.NodeGroups[i]
+	return nodegroup.NodeGroupArgs{
+		KubernetesVersion:    cfg.Cluster.Version,
+		ServiceCidr:          cfg.Cluster.ServiceCidr,
+		InstanceTypes:        ng.InstanceTypes,
+		CapacityType:         ng.CapacityType,
+		AmiType:              ng.AmiType,
+		MinSize:              ng.MinSize,
+		DesiredSize:          ng.DesiredSize,
+		MaxSize:              ng.MaxSize,
+		MaxPods:              plan.NodeGroups[i].MaxPods,
+		DiskSize:             ng.DiskSize,
+		MaxUnavailable:       ng.MaxUnavailable,
+		IgnoreScalingChanges: ng.IgnoreScalingChanges,
+		EnableSsm:            ng.EnableSsm,
+		Labels:               ng.Labels,
+	}
+}
+
+// NodeUserData is the user data, as plain text, of every node group's launch template, by node
+// group name, for the cluster described by cluster: the same functions NewPlatform's node groups
+// render it with. The offline render passes placeholders for the endpoint and CA bundle, which
+// only exist once the cluster does.
+func NodeUserData(cfg stackconfig.Config, plan *ipplan.Plan, cluster nodegroup.ClusterInfo) (map[string]string, error) {
+	out := make(map[string]string, len(cfg.NodeGroups))
+	for i, ng := range cfg.NodeGroups {
+		args := nodeGroupArgs(cfg, plan, i)
+		text, err := nodegroup.UserData(args.AmiType, cluster, args.Settings())
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", stackconfig.KeyNodeGroups, i, err)
+		}
+		out[ng.Name] = text
+	}
+	return out, nil
+}
+
+// Notices are what whoever runs `pulumi up` must know about a valid configuration; NewPlatform
+// logs them as warnings and the render lists them.
+func Notices(cfg stackconfig.Config) []string {
+	var out []string
+	if !cfg.Cluster.EndpointPublicAccess {
+		out = append(out, stackconfig.KeyCluster+".endpointPublicAccess is false: the Kubernetes API is reachable only "+
+			"from inside the VPC, so run `pulumi up` from there (a runner in the VPC, a VPN or a peered network): "+
+			"it installs Cilium through that API. publicAccessCidrs is not sent.")
+	}
+	return out
 }
 
 // Validate checks a configuration completely without registering anything: the IP plan

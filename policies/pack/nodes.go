@@ -225,12 +225,14 @@ func launchTemplatePublicIPFindings(res policyx.AnalyzerResource) []finding {
 const imdsWhy = "IMDSv1 answers plain GET requests, so any request-forgery bug on the node hands out the " +
 	"node role's credentials; IMDSv2 requires a session token obtained with a PUT"
 
-const hopLimitWhy = "a Cilium overlay pod is one hop further from IMDS than the node, so a hop limit of 3 or " +
-	"more lets every pod read the node role's credentials (use EKS Pod Identity instead)"
+const hopLimitWhy = "a pod on Cilium's overlay is one hop further from IMDS than the node, like any container, " +
+	"so a hop limit of 2 or more lets every pod read the node role's credentials; 1 still serves the node and " +
+	"host-network pods (Cilium's agent and operator, the Pod Identity agent). Give pods AWS access with EKS Pod Identity"
 
 // defaultMaxHopLimit is the largest httpPutResponseHopLimit imdsv2-required accepts unless
-// configured otherwise: 2 keeps hostNetwork pods (Pod Identity agent) working and overlay pods out.
-const defaultMaxHopLimit = 2
+// configured otherwise: 1, the EKS Best Practices Guide's value for managed nodes with a custom
+// launch template ("Restrict access to the instance profile assigned to the worker node").
+const defaultMaxHopLimit = 1
 
 var imdsv2Required = resourcePolicy(
 	"imdsv2-required",

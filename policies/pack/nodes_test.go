@@ -168,16 +168,21 @@ func TestImdsv2Required_RejectsOptionalTokens(t *testing.T) {
 
 func TestImdsv2Required_RejectsHopLimitAboveConfiguredMaximum(t *testing.T) {
 	runResourceCases(t, imdsv2Required, []resourceCase{
-		{name: "hop limit 3 reaches overlay pods", typ: typeAwsLaunchTemplate,
-			inputs: withPath(goodLaunchTemplate(), 3, "metadataOptions", "httpPutResponseHopLimit"),
-			want:   1, contains: []string{"httpPutResponseHopLimit is 3, above 2"}},
-		{name: "configured maximum 1", typ: typeAwsLaunchTemplate,
+		{name: "hop limit 2 reaches overlay pods", typ: typeAwsLaunchTemplate,
 			inputs: withPath(goodLaunchTemplate(), 2, "metadataOptions", "httpPutResponseHopLimit"),
-			config: map[string]any{"maxHopLimit": float64(1)},
-			want:   1, contains: []string{"httpPutResponseHopLimit is 2, above 1"}},
-		{name: "configured maximum 3", typ: typeAwsLaunchTemplate,
+			want:   1, contains: []string{"httpPutResponseHopLimit is 2, above 1", "one hop further from IMDS"}},
+		{name: "hop limit 3", typ: typeAwsLaunchTemplate,
 			inputs: withPath(goodLaunchTemplate(), 3, "metadataOptions", "httpPutResponseHopLimit"),
-			config: map[string]any{"maxHopLimit": float64(3)}},
+			want:   1, contains: []string{"httpPutResponseHopLimit is 3, above 1"}},
+		{name: "hop limit 1 by default", typ: typeAwsLaunchTemplate,
+			inputs: withPath(goodLaunchTemplate(), 1, "metadataOptions", "httpPutResponseHopLimit")},
+		{name: "configured maximum 2 accepts 2", typ: typeAwsLaunchTemplate,
+			inputs: withPath(goodLaunchTemplate(), 2, "metadataOptions", "httpPutResponseHopLimit"),
+			config: map[string]any{"maxHopLimit": float64(2)}},
+		{name: "configured maximum 2 refuses 3", typ: typeAwsLaunchTemplate,
+			inputs: withPath(goodLaunchTemplate(), 3, "metadataOptions", "httpPutResponseHopLimit"),
+			config: map[string]any{"maxHopLimit": float64(2)},
+			want:   1, contains: []string{"httpPutResponseHopLimit is 3, above 2"}},
 	})
 }
 

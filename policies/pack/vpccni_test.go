@@ -94,7 +94,7 @@ func TestNoCNIPolicyOnNodes_AcceptsNodePoliciesWithoutCNI(t *testing.T) {
 			inputs: map[string]any{"role": "node", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}},
 		{name: "role without CNI policy", typ: typeAwsIamRole, inputs: map[string]any{"managedPolicyArns": []any{
 			"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-			"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+			"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 		}}},
 		{name: "a customer policy merely named like it", typ: typeAwsRolePolicyAttach,
 			inputs: map[string]any{"role": "node", "policyArn": "arn:aws:iam::111122223333:policy/MyAmazonEKS_CNI_Policy"}},
