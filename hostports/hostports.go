@@ -136,6 +136,17 @@ func (m *Map) Holds(port int, protocol Protocol) (Entry, bool) {
 	return Entry{}, false
 }
 
+// Reserve plans more ports on top of this map: everything in it counts as held. This is how a
+// program built on the Platform gives a chart of its own a host port (README, "Webhook
+// charts").
+func (m *Map) Reserve(requests ...Request) (*Map, error) {
+	held := make([]Held, len(m.Entries))
+	for i, e := range m.Entries {
+		held[i] = Held{Port: e.Port, Protocol: e.Protocol, Holder: e.Holder, Purpose: e.Purpose, Source: e.Source}
+	}
+	return Plan(held, requests)
+}
+
 // Plan assigns every request a TCP port that nothing in held uses, that lies outside every
 // Excluded range, and that no other request gets. Requests with a Port keep it or the
 // plan fails; the others take the first free port of Window, in the order given. It also

@@ -48,6 +48,26 @@ func TestPlan_GivesEveryRequestItsOwnPortOutsideWhatTheNodeHolds(t *testing.T) {
 	}
 }
 
+func TestMap_ReserveGivesAChartOfYourOwnAPortNothingElseHolds(t *testing.T) {
+	m, err := Plan(eksNode(t, Node{CiliumValues: map[string]any{}}), []Request{{Holder: "metrics-server", Purpose: "https", Port: 20001}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := m.Reserve(Request{Holder: "cert-manager", Purpose: "webhook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := more.Port("cert-manager", "webhook"); got != 20002 {
+		t.Errorf("cert-manager got %d, want 20002 (20001 is metrics-server's)", got)
+	}
+	if e, ok := more.Holds(20001, TCP); !ok || e.Holder != "metrics-server" {
+		t.Errorf("reserving lost metrics-server's port: %+v", e)
+	}
+	if _, err := m.Reserve(Request{Holder: "kyverno", Purpose: "webhook", Port: 20001}); err == nil {
+		t.Error("Reserve gave away a port the map already holds")
+	}
+}
+
 func TestPlan_FreePortRequestsStepOverTakenPorts(t *testing.T) {
 	held := []Held{{Port: 20001, Protocol: TCP, Holder: "x", Purpose: "y"}, {Port: 20003, Protocol: UDP, Holder: "x", Purpose: "u"}}
 	m, err := Plan(held, []Request{{Holder: "a", Purpose: "w"}, {Holder: "b", Purpose: "w", Port: 20002}, {Holder: "c", Purpose: "w"}})

@@ -50,7 +50,7 @@ var CiliumPorts = []CiliumPort{
 	{"healthPort", 9879, "cilium-agent", "agent health API (localhost)", chartValues + "healthPort"},
 	{"", 9890, "cilium-agent", "gops", "cilium pkg/defaults/defaults.go: GopsPortAgent = 9890"},
 	{"", 9891, "cilium-operator", "gops", "cilium pkg/defaults/defaults.go: GopsPortOperator = 9891"},
-	{"envoy.admin.port", 9901, "cilium-envoy", "Envoy admin (loopback, off by default)", chartValues + "envoy.admin.port"},
+	{"envoy.debug.admin.port", 9901, "cilium-envoy", "Envoy admin (loopback, off by default)", chartValues + "envoy.debug.admin.port"},
 	{"prometheus.port", 9962, "cilium-agent", "metrics", chartValues + "prometheus.port"},
 	{"operator.prometheus.port", 9963, "cilium-operator", "metrics", chartValues + "operator.prometheus.port"},
 	{"envoy.prometheus.port", 9964, "cilium-envoy", "metrics", chartValues + "envoy.prometheus.port"},
