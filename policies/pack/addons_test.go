@@ -5,7 +5,7 @@ import "testing"
 func instanceTargetService() map[string]any {
 	return map[string]any{
 		"metadata": map[string]any{"name": "web", "annotations": map[string]any{
-			annotationNLBTargetType: "instance",
+			annotationNLBTargetType:                               "instance",
 			"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
 		}},
 		"spec": map[string]any{"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb"},
