@@ -106,7 +106,17 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"maxSize":       pulumi.Int(ng.MaxSize),
 		})
 	}
+	// The add-ons' host ports, for firewall rules and for anyone adding a host-network chart.
+	planned := pulumi.Array{}
+	for _, e := range p.HostPorts.Planned() {
+		planned = append(planned, pulumi.Map{
+			"port":    pulumi.Int(e.Port),
+			"holder":  pulumi.String(e.Holder),
+			"purpose": pulumi.String(e.Purpose),
+		})
+	}
 	return map[string]pulumi.Input{
+		"hostPorts":       planned,
 		"kubeconfig":      p.Kubeconfig,
 		"clusterName":     p.ClusterName,
 		"clusterEndpoint": p.ClusterEndpoint,

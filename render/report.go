@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
@@ -19,10 +21,12 @@ const Computed = "<computed>"
 // Report is the JSON document `cmd/render -format json` prints. Field order and the sorting
 // of every list make two runs over the same stack produce identical bytes.
 type Report struct {
-	Stack        string         `json:"stack"`
-	Resources    []ResourceView `json:"resources"`
-	IPPlan       PlanView       `json:"ipPlan"`
-	CiliumValues map[string]any `json:"ciliumValues"`
+	Stack     string         `json:"stack"`
+	Resources []ResourceView `json:"resources"`
+	IPPlan    PlanView       `json:"ipPlan"`
+	// HostPorts is the port map of every node: held ports and those planned for add-ons.
+	HostPorts    []hostports.Entry `json:"hostPorts"`
+	CiliumValues map[string]any    `json:"ciliumValues"`
 	// UserData is each node group's launch template user data (nodeadm NodeConfig or
 	// Bottlerocket TOML) by node group name, with cluster-computed values as Computed.
 	UserData     map[string]string `json:"userData"`
@@ -99,6 +103,11 @@ func NewReport(r *Result) (*Report, error) {
 	if rep.CiliumValues == nil {
 		return nil, fmt.Errorf("render: the program registered no Cilium release")
 	}
+	ports, err := platform.HostPortMap(r.Config, r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	rep.HostPorts = ports.Entries
 	rep.Warnings = []string{}
 	for _, w := range r.Plan.Warnings {
 		rep.Warnings = append(rep.Warnings, w.String())
@@ -124,6 +133,14 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 	writeTree(&b, rep.Resources)
 	b.WriteString("\nIP plan\n")
 	b.WriteString(indent(plan.Summary()))
+	b.WriteString("\nHost ports (every node; * = planned for an add-on)\n")
+	for _, e := range rep.HostPorts {
+		mark := " "
+		if e.Planned {
+			mark = "*"
+		}
+		fmt.Fprintf(&b, "  %s %5d/%-3s  %-28s %s\n", mark, e.Port, e.Protocol, e.Holder, e.Purpose)
+	}
 	b.WriteString("\nCilium Helm values\n")
 	var y strings.Builder
 	enc := yaml.NewEncoder(&y)

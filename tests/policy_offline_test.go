@@ -36,6 +36,7 @@ func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 		"pinned-chart-version":   `version is "~1.19"`,
 		"pod-cidr-no-overlap":    `pod CIDR 192.168.0.0/16`,
 		"no-cni-policy-on-nodes": `AmazonEKS_CNI_Policy`,
+		"no-ip-targets":          `kubernetes:core/v1:Service::ip-targets`,
 	}
 	stderr := errOut.String()
 	for policy, fragment := range want {
@@ -49,7 +50,7 @@ func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 			t.Errorf("no [%s] violation mentioning %q in:\n%s", policy, fragment, stderr)
 		}
 	}
-	if !strings.Contains(stderr, "11 mandatory policy violation(s)") {
-		t.Errorf("want exactly 11 mandatory violations:\n%s", stderr)
+	if !strings.Contains(stderr, "12 mandatory policy violation(s)") {
+		t.Errorf("want exactly 12 mandatory violations:\n%s", stderr)
 	}
 }

@@ -67,6 +67,22 @@ func one(t *testing.T, res *render.Result, typ string) render.Resource {
 	return all[0]
 }
 
+// oneWith is the only resource of a type whose input at path is want: the Cilium release
+// among the Helm releases, the CoreDNS addon among the EKS addons.
+func oneWith(t *testing.T, res *render.Result, typ, path, want string) render.Resource {
+	t.Helper()
+	var found []render.Resource
+	for _, r := range ofType(res, typ) {
+		if v, ok := get(r.Inputs, path); ok && v.IsString() && v.StringValue() == want {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one %s with %s %q, got %d", typ, path, want, len(found))
+	}
+	return found[0]
+}
+
 // get walks a dotted path through a PropertyMap ("values.ipam.mode").
 func get(m resource.PropertyMap, path string) (resource.PropertyValue, bool) {
 	v := resource.NewProperty(m)
@@ -108,6 +124,15 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 			nats = 1
 		}
 		ngs := len(cfg.NodeGroups)
+		// Add-ons: metrics-server (release + dnsPolicy patch), the controller (release + Pod
+		// Identity role, inline policy, association) and the one Pod Identity agent addon.
+		ms, lbc := 0, 0
+		if cfg.Addons != nil && cfg.Addons.MetricsServer != nil {
+			ms = 1
+		}
+		if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
+			lbc = 1
+		}
 		want := map[string]int{
 			"eks-cilium:index:Platform":               1,
 			"eks-cilium:index:Vpc":                    1,
@@ -120,18 +145,24 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 			typeSubnet:                      2 * azs,
 			"aws:ec2/routeTable:RouteTable": azs + 1,
 			"aws:ec2/routeTableAssociation:RouteTableAssociation": 2 * azs,
-			"aws:ec2/eip:Eip":                 nats,
-			"aws:ec2/natGateway:NatGateway":   nats,
-			"aws:ec2/vpcEndpoint:VpcEndpoint": 1,
-			"aws:kms/key:Key":                 1,
-			typeCluster:                       1,
-			typeK8s:                           1,
-			typeRelease:                       1,
-			"aws:iam/role:Role":               ngs,
-			typeAttach:                        2 * ngs,
-			typeLT:                            ngs,
-			typeNodeGroup:                     ngs,
-			typeAddon:                         1,
+			"aws:ec2/eip:Eip":                    nats,
+			"aws:ec2/natGateway:NatGateway":      nats,
+			"aws:ec2/vpcEndpoint:VpcEndpoint":    1,
+			"aws:kms/key:Key":                    1,
+			typeCluster:                          1,
+			typeK8s:                              1,
+			typeRelease:                          1 + ms + lbc,
+			"aws:iam/role:Role":                  ngs + lbc,
+			typeAttach:                           2 * ngs,
+			typeLT:                               ngs,
+			typeNodeGroup:                        ngs,
+			typeAddon:                            1 + lbc,
+			"eks-cilium:index:MetricsServer":     ms,
+			"kubernetes:apps/v1:DeploymentPatch": ms,
+			"eks-cilium:index:AwsLoadBalancerController":            lbc,
+			"eks-cilium:index:PodIdentityRole":                      lbc,
+			"aws:iam/rolePolicy:RolePolicy":                         lbc,
+			"aws:eks/podIdentityAssociation:PodIdentityAssociation": lbc,
 		}
 		for typ, n := range want {
 			if counts[typ] != n {
@@ -223,7 +254,7 @@ func TestCluster_KubeProxyReplacementOnAndOff(t *testing.T) {
 			if !kpr && ok {
 				t.Errorf("kubeProxyAddonOptions set without replacement: %v", enabled)
 			}
-			values := one(t, res, typeRelease).Inputs
+			values := oneWith(t, res, typeRelease, "chart", "cilium").Inputs
 			if v, _ := get(values, "values.kubeProxyReplacement"); v.BoolValue() != kpr {
 				t.Errorf("values.kubeProxyReplacement = %v, want %v", v, kpr)
 			}
@@ -358,7 +389,7 @@ func TestCilium_ReleaseValuesFromConfig(t *testing.T) {
 	for _, path := range shippedStacks(t) {
 		res := renderStack(t, path, nil)
 		cfg := res.Config
-		in := one(t, res, typeRelease).Inputs
+		in := oneWith(t, res, typeRelease, "chart", "cilium").Inputs
 		check := map[string]any{
 			"chart":               "cilium",
 			"version":             cfg.Cilium.Version,
@@ -392,7 +423,7 @@ func TestCilium_ReleaseValuesFromConfig(t *testing.T) {
 func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
 	for _, path := range shippedStacks(t) {
 		res := renderStack(t, path, nil)
-		release := one(t, res, typeRelease)
+		release := oneWith(t, res, typeRelease, "chart", "cilium")
 		cluster := one(t, res, typeCluster)
 		provider := one(t, res, typeK8s)
 		if release.Provider != provider.URN {
@@ -401,7 +432,7 @@ func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
 		if !slices.Contains(provider.DependsOn, cluster.URN) {
 			t.Errorf("kubernetes provider does not depend on the cluster (kubeconfig): %v", provider.DependsOn)
 		}
-		addon := one(t, res, typeAddon)
+		addon := oneWith(t, res, typeAddon, "addonName", "coredns")
 		for _, ng := range ofType(res, typeNodeGroup) {
 			if !slices.Contains(ng.DependsOn, release.URN) {
 				t.Errorf("node group %s does not depend on the Cilium release: %v", ng.Name, ng.DependsOn)
@@ -611,7 +642,7 @@ func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
 		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
 			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
 		})
-		in := one(t, res, typeAddon).Inputs
+		in := oneWith(t, res, typeAddon, "addonName", "coredns").Inputs
 		got, set := get(in, "addonVersion")
 		if (version == "") == set || (set && got.StringValue() != version) {
 			t.Errorf("corednsVersion %q: addon addonVersion = %v (set %v)", version, got, set)

@@ -254,6 +254,48 @@ func TestWorkflows_CIDownloadsEveryChartTheContractTestRenders(t *testing.T) {
 	}
 }
 
+// The add-on contract test fails in CI when an add-on chart a stack pins is missing, and the
+// embedded IAM policy of the controller must be compared with the published one.
+func TestWorkflows_CIDownloadsEveryAddonChart(t *testing.T) {
+	wf := loadWorkflow(t, "ci.yml")
+	for _, pull := range []string{
+		"helm pull metrics-server --repo https://kubernetes-sigs.github.io/metrics-server/",
+		"helm pull aws-load-balancer-controller --repo https://aws.github.io/eks-charts",
+		"docs/install/iam_policy.json\" | cmp -",
+	} {
+		if !wf.runs(pull) {
+			t.Errorf("ci.yml does not run %q", pull)
+		}
+	}
+	metricsServer := strings.Fields(wf.Env["METRICS_SERVER_CHART_VERSIONS"])
+	controller := strings.Fields(wf.Env["AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSIONS"])
+	pinned := 0
+	for _, stack := range shippedStackNames(t) {
+		cfg, _, err := stackconfig.LoadFile("../stacks/Pulumi." + stack + ".yaml")
+		if err != nil {
+			t.Fatalf("stack %s: %v", stack, err)
+		}
+		if cfg.Addons == nil {
+			continue
+		}
+		if ms := cfg.Addons.MetricsServer; ms != nil {
+			pinned++
+			if !slices.Contains(metricsServer, ms.Version) {
+				t.Errorf("metrics-server chart %s (stack %s) is not in ci.yml's METRICS_SERVER_CHART_VERSIONS %v", ms.Version, stack, metricsServer)
+			}
+		}
+		if lbc := cfg.Addons.AwsLoadBalancerController; lbc != nil {
+			pinned++
+			if !slices.Contains(controller, lbc.Version) {
+				t.Errorf("aws-load-balancer-controller chart %s (stack %s) is not in ci.yml's AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSIONS %v", lbc.Version, stack, controller)
+			}
+		}
+	}
+	if pinned == 0 {
+		t.Error("no shipped stack installs an add-on; the dev stack should install both")
+	}
+}
+
 func TestWorkflows_PreviewPermissionsAndTrigger(t *testing.T) {
 	wf := loadWorkflow(t, "preview.yml")
 	if _, ok := wf.On["pull_request"]; !ok || len(wf.On) != 1 {

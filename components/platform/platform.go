@@ -1,18 +1,22 @@
 // Package platform composes the whole eks-cilium stack from its typed configuration:
-// Vpc -> Cluster (no VPC CNI) -> Cilium -> NodeGroups -> CoreDNS. It is the one call other
-// Go programs import.
+// Vpc -> Cluster (no VPC CNI) -> Cilium -> NodeGroups -> CoreDNS, the Pod Identity agent and
+// the add-ons. It is the one call other Go programs import.
 package platform
 
 import (
 	"fmt"
 
+	"github.com/eks-cilium/eks-cilium/components/addons"
 	"github.com/eks-cilium/eks-cilium/components/cilium"
 	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/coredns"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
+	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -35,6 +39,9 @@ type Platform struct {
 
 	// Plan is the validated IP plan the platform was built from.
 	Plan *ipplan.Plan `pulumi:"-"`
+	// HostPorts is the host port map of every node: what the node holds and what each
+	// host-network add-on was given.
+	HostPorts *hostports.Map `pulumi:"-"`
 	// Cluster, Cilium and NodeGroups are the parts, for programs that add to them.
 	Cluster    *cluster.Cluster       `pulumi:"-"`
 	Cilium     *cilium.Cilium         `pulumi:"-"`
@@ -60,8 +67,12 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	ciliumValues := CiliumValuesInput(cfg, plan, "")
+	ports, err := HostPortMap(cfg, plan)
+	if err != nil {
+		return nil, err
+	}
 
-	comp := &Platform{Plan: plan}
+	comp := &Platform{Plan: plan, HostPorts: ports}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -147,12 +158,65 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 
 	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
-	if _, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
+	dns, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
 		ClusterName:  cl.ClusterName,
 		AddonVersion: cfg.Cluster.CorednsVersion,
 		DependsOn:    append(groups, cl.Eks),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
+	}
+
+	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
+
+	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
+	// CoreDNS's, wait for Ready nodes.
+	var agent pulumi.Resource
+	if len(PodIdentityConsumers(cfg)) > 0 {
+		agent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
+			ClusterName: cl.ClusterName,
+			DependsOn:   afterNodes,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Add-ons are Helm releases that wait for their pods, so they come after the node groups
+	// for the same reason as CoreDNS.
+	if a := cfg.Addons; a != nil {
+		if ms := a.MetricsServer; ms != nil {
+			port, _ := ports.Port(addons.MetricsServerRelease, addons.PurposeMetricsServerAPI)
+			if _, err := addons.NewMetricsServer(ctx, name+"-metrics-server", &addons.MetricsServerArgs{
+				Version:    ms.Version,
+				SecurePort: port,
+				Replicas:   ms.ReplicasOrDefault(),
+				Provider:   cl.Provider,
+				DependsOn:  afterNodes,
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
+		if lbc := a.AwsLoadBalancerController; lbc != nil {
+			webhook, _ := ports.Port(addons.LoadBalancerControllerRelease, addons.PurposeWebhook)
+			metrics, _ := ports.Port(addons.LoadBalancerControllerRelease, addons.PurposeMetrics)
+			if _, err := addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
+				Version:          lbc.Version,
+				ClusterName:      cl.ClusterName,
+				Region:           cfg.Region,
+				VpcId:            vpcId,
+				WebhookPort:      webhook,
+				MetricsPort:      metrics,
+				ReplicaCount:     lbc.ReplicaCountOrDefault(),
+				RoleName:         clusterName + rules.AddonsLBCRoleSuffix,
+				PodIdentityAgent: agent,
+				Provider:         cl.Provider,
+				// It resolves AWS API endpoints through CoreDNS (dnsPolicy ClusterFirstWithHostNet).
+				DependsOn: append(append([]pulumi.Resource{}, afterNodes...), dns),
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	comp.Cluster, comp.Cilium = cl, cil
@@ -226,8 +290,8 @@ func Notices(cfg stackconfig.Config) []string {
 }
 
 // Validate checks a configuration completely without registering anything: the IP plan
-// and every other rule of ipplan, and the extra Cilium values. The error is
-// stackconfig.Problems.
+// and every other rule of ipplan, the extra Cilium values, the add-ons and the host port
+// plan. The error is stackconfig.Problems.
 func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
 	plan, err := ipplan.New(cfg)
 	if err != nil {
@@ -236,7 +300,46 @@ func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
 	if err := cilium.CheckExtra(cfg.Cilium.Values); err != nil {
 		return nil, err
 	}
+	if probs := rules.CheckAddons(cfg); len(probs) > 0 {
+		return nil, probs
+	}
+	if _, err := HostPortMap(cfg, plan); err != nil {
+		return nil, stackconfig.Problems{{
+			Key: stackconfig.KeyAddons, Value: "", Rule: err.Error(),
+			Fix: "move the Cilium port named in eks-cilium:cilium.values away from the add-ons' ports (see the render's host port map)",
+		}}
+	}
 	return plan, nil
+}
+
+// PodIdentityConsumers names what needs the eks-pod-identity-agent addon; it is installed
+// once when the list is not empty. A new consumer is one more condition here.
+func PodIdentityConsumers(cfg stackconfig.Config) []string {
+	var out []string
+	if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
+		out = append(out, addons.LoadBalancerControllerRelease)
+	}
+	return out
+}
+
+// HostPortMap plans the host ports of every node: what the kubelet, Cilium (with the
+// stack's own Cilium values), kube-proxy and the Pod Identity agent hold, and a port for
+// each listener of each host-network add-on.
+func HostPortMap(cfg stackconfig.Config, plan *ipplan.Plan) (*hostports.Map, error) {
+	values, err := cilium.Values(CiliumValuesInput(cfg, plan, ""))
+	if err != nil {
+		return nil, err
+	}
+	held, err := hostports.NodeHeld(hostports.Node{
+		CiliumValues:     values,
+		KubeProxy:        !cfg.Cluster.KubeProxyReplacement,
+		PodIdentityAgent: len(PodIdentityConsumers(cfg)) > 0,
+	})
+	if err != nil {
+		return nil, err
+	}
+	held = append(held, addons.PortsHeld(cfg.Addons)...)
+	return hostports.Plan(held, addons.PortRequests(cfg.Addons))
 }
 
 // CiliumValuesInput maps the stack configuration and plan to the inputs of cilium.Values.

@@ -99,12 +99,14 @@ func Policies() []policyx.Policy {
 		pinnedChartVersion,
 		podCIDRNoOverlap,
 		noCNIPolicyOnNodes,
+		noIPTargets,
 		imdsv2Required,
 		encryptedVolumes,
 		controlPlaneLogs,
 		secretsEncryption,
 		restrictedPublicEndpoint,
 		hubbleEnabled,
+		webhooksOnHostNetwork,
 	}
 }
 

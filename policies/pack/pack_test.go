@@ -18,12 +18,14 @@ func TestNew_ServesEveryPolicyAtItsOwnLevel(t *testing.T) {
 		"pinned-chart-version":       policyx.EnforcementLevelMandatory,
 		"pod-cidr-no-overlap":        policyx.EnforcementLevelMandatory,
 		"no-cni-policy-on-nodes":     policyx.EnforcementLevelMandatory,
+		"no-ip-targets":              policyx.EnforcementLevelMandatory,
 		"imdsv2-required":            policyx.EnforcementLevelAdvisory,
 		"encrypted-volumes":          policyx.EnforcementLevelAdvisory,
 		"control-plane-logs":         policyx.EnforcementLevelAdvisory,
 		"secrets-encryption":         policyx.EnforcementLevelAdvisory,
 		"restricted-public-endpoint": policyx.EnforcementLevelAdvisory,
 		"hubble-enabled":             policyx.EnforcementLevelAdvisory,
+		"webhooks-on-host-network":   policyx.EnforcementLevelAdvisory,
 	}
 	p, err := New()
 	if err != nil {
@@ -91,6 +93,8 @@ func compliantInputs() map[string]map[string]any {
 		typeAwsRolePolicyAttach: {"role": "node", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
 		typeAwsSubnet:           {"id": "subnet-priv-a", "cidrBlock": "192.168.0.0/19", "mapPublicIpOnLaunch": false},
 		typeAwsVpc:              {"cidrBlock": "192.168.0.0/16"},
+		typeK8sService:          instanceTargetService(),
+		typeK8sIngress:          instanceTargetIngress(),
 	}
 }
 

@@ -1,15 +1,18 @@
 //go:build e2e
 
 // Package e2e deploys the dev stack to a real AWS account with the automation API, checks
-// that the cluster runs Cilium as its only CNI with the configured pod pool and overlay, and
-// destroys everything again, also when a check fails.
+// that the cluster runs Cilium as its only CNI with the configured pod pool and overlay, that
+// the add-ons work on the overlay (the metrics API answers for every node, a pod on the pod
+// network reaches the Pod Identity agent, an NLB with instance targets answers), and destroys
+// everything again, also when a check fails.
 //
 //	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -tags e2e -timeout 90m -v ./tests/e2e
 //
-// Duration: about 40 minutes (EKS control plane 9–16 min, node group 2–4 min, Cilium and
-// CoreDNS 2–3 min, checks 2–5 min, destroy 10–15 min). Cost: well under 1 USD a run at
-// on-demand prices: EKS control plane 0.10 USD/h, one NAT gateway ~0.05 USD/h plus traffic,
-// two t3.medium spot instances, 2×50 GiB gp3, a KMS key (scheduled for deletion, 7 days).
+// Duration: about 45 minutes (EKS control plane 9–16 min, node group 2–4 min, Cilium and
+// CoreDNS 2–3 min, add-ons 2–4 min, checks 5–12 min with the NLB, destroy 10–15 min). Cost:
+// well under 1 USD a run at on-demand prices: EKS control plane 0.10 USD/h, one NAT gateway
+// ~0.05 USD/h plus traffic, two t3.medium spot instances, 2×50 GiB gp3, an NLB for a few
+// minutes, a KMS key (scheduled for deletion, 7 days).
 //
 // Needs: the Pulumi CLI (the automation API drives it; plugins are downloaded on first use),
 // the AWS CLI (the kubeconfig runs `aws eks get-token`), credentials allowed to create VPC,
@@ -26,6 +29,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -35,6 +40,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-cilium/eks-cilium/components/addons"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -130,6 +136,15 @@ func TestE2E_DevStackRunsCiliumAsTheOnlyCNI(t *testing.T) {
 	})
 	t.Run("PodToPodAcrossNodesAndService", func(t *testing.T) { checkOverlay(t, kube, pools) })
 	t.Run("CiliumConnectivityTest", func(t *testing.T) { ciliumConnectivityTest(t, kubeconfigFile) })
+	if cfg.Addons != nil && cfg.Addons.MetricsServer != nil {
+		// kubectl top nodes: the API server reaches metrics-server on its host port.
+		t.Run("MetricsAPIServesEveryNode", func(t *testing.T) { checkMetricsAPI(t, kube, desired) })
+	}
+	if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
+		t.Run("PodIdentityAgentReachableFromThePodNetwork", func(t *testing.T) { checkPodIdentityEndpoint(t, kube) })
+		// Creating the Service goes through the controller's webhooks (failurePolicy Fail).
+		t.Run("NLBWithInstanceTargetsAnswers", func(t *testing.T) { checkNLB(t, kube) })
+	}
 }
 
 func hasAWSCredentials() bool {
@@ -549,4 +564,153 @@ func ciliumConnectivityTest(t *testing.T, kubeconfigFile string) {
 	if err := cmd.Run(); err != nil {
 		t.Errorf("cilium connectivity test failed: %v", err)
 	}
+}
+
+// checkMetricsAPI is `kubectl top nodes` through the API: the aggregated metrics.k8s.io API
+// answers for every node, which needs the API server to reach metrics-server on the node.
+func checkMetricsAPI(t *testing.T, kube kubernetes.Interface, desired int) {
+	eventually(t, 5*time.Minute, "metrics.k8s.io/v1beta1 nodes", func(ctx context.Context) error {
+		raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		var list struct {
+			Items []struct {
+				Metadata struct{ Name string } `json:"metadata"`
+				Usage    map[string]string     `json:"usage"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return err
+		}
+		if len(list.Items) < desired {
+			return fmt.Errorf("metrics for %d nodes, want %d", len(list.Items), desired)
+		}
+		for _, n := range list.Items {
+			if n.Usage["cpu"] == "" || n.Usage["memory"] == "" {
+				return fmt.Errorf("node %s has no cpu/memory usage: %v", n.Metadata.Name, n.Usage)
+			}
+		}
+		return nil
+	})
+}
+
+// checkPodIdentityEndpoint: a pod on the overlay reaches the Pod Identity agent's link-local
+// endpoint (169.254.170.23:80 on the node's pod-id-link0). Without a token the agent answers
+// with an HTTP error, which is enough: the TCP path from the pod network to the agent works.
+func checkPodIdentityEndpoint(t *testing.T, kube kubernetes.Interface) {
+	ctx := context.Background()
+	ns := fmt.Sprintf("e2e-pod-identity-%d", time.Now().Unix()%100000)
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name:    "probe",
+				Image:   "registry.k8s.io/e2e-test-images/busybox:1.36.1-1",
+				Command: []string{"sh", "-c", "wget -S -q -T 5 -O- http://169.254.170.23/v1/credentials 2>&1; true"},
+			}},
+		},
+	}
+	if _, err := kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Minute, "probe pod finished", func(ctx context.Context) error {
+		p, err := kube.CoreV1().Pods(ns).Get(ctx, "probe", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			return fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return nil
+	})
+	logs, _ := kube.CoreV1().Pods(ns).GetLogs("probe", &corev1.PodLogOptions{}).DoRaw(ctx)
+	if !bytes.Contains(logs, []byte("HTTP/1.")) {
+		t.Errorf("a pod on the pod network got no HTTP answer from 169.254.170.23:80 (Pod Identity agent):\n%s", logs)
+	}
+}
+
+// checkNLB exposes an echo server through a LoadBalancer Service the AWS Load Balancer
+// Controller turns into an internet-facing NLB with instance targets (the NodePort on every
+// node), and fetches from it. It deletes the Service and waits until the controller has
+// removed the NLB, which would otherwise block the VPC's destruction.
+func checkNLB(t *testing.T, kube kubernetes.Interface) {
+	ctx := context.Background()
+	ns := fmt.Sprintf("e2e-nlb-%d", time.Now().Unix()%100000)
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	labels := map[string]string{"app": "echo"}
+	server := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "echo", Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name:  "echo",
+			Image: "registry.k8s.io/e2e-test-images/agnhost:2.53",
+			Args:  []string{"netexec", "--http-port=8080"},
+			Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
+		}}},
+	}
+	if _, err := kube.CoreV1().Pods(ns).Create(ctx, server, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	class := "service.k8s.aws/nlb"
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "echo", Annotations: map[string]string{
+			"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "instance",
+			"service.beta.kubernetes.io/aws-load-balancer-scheme":          "internet-facing",
+		}},
+		Spec: corev1.ServiceSpec{
+			Type:              corev1.ServiceTypeLoadBalancer,
+			LoadBalancerClass: &class,
+			Selector:          labels,
+			Ports:             []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
+		},
+	}
+	if _, err := kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the Service (through %s's webhooks): %v", addons.LoadBalancerControllerRelease, err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = kube.CoreV1().Services(ns).Delete(ctx, "echo", metav1.DeleteOptions{})
+		// The controller's finalizer goes once the NLB, its target groups and security
+		// groups are gone.
+		eventually(t, 10*time.Minute, "NLB deleted", func(ctx context.Context) error {
+			_, err := kube.CoreV1().Services(ns).Get(ctx, "echo", metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("Service echo still exists (finalizer pending): %v", err)
+		})
+	})
+	var host string
+	eventually(t, 10*time.Minute, "NLB provisioned", func(ctx context.Context) error {
+		s, err := kube.CoreV1().Services(ns).Get(ctx, "echo", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(s.Status.LoadBalancer.Ingress) == 0 || s.Status.LoadBalancer.Ingress[0].Hostname == "" {
+			return errors.New("no load balancer hostname yet")
+		}
+		host = s.Status.LoadBalancer.Ingress[0].Hostname
+		return nil
+	})
+	client := &http.Client{Timeout: 5 * time.Second}
+	eventually(t, 10*time.Minute, "NLB "+host+" answers", func(ctx context.Context) error {
+		resp, err := client.Get("http://" + host + "/hostname")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "echo") {
+			return fmt.Errorf("HTTP %d: %q", resp.StatusCode, body)
+		}
+		return nil
+	})
 }

@@ -1,0 +1,103 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/eks-cilium/eks-cilium/components/addons/lbcpolicy"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+)
+
+// Config keys of eks-cilium:addons, as a user writes them.
+const (
+	keyAddonsMetricsServer = stackconfig.KeyAddons + ".metricsServer"
+	keyAddonsLBC           = stackconfig.KeyAddons + ".awsLoadBalancerController"
+)
+
+// AddonsLBCRoleSuffix is appended to the cluster name to name the controller's IAM role.
+const AddonsLBCRoleSuffix = "-lbc"
+
+// AddonsMaxRoleResourceName is the longest Pulumi resource name an IAM role may have: the
+// role takes it as autoname prefix, Pulumi appends "-" and 7 random characters, and IAM role
+// names are at most 64 characters (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+// AddonsMaxRoleResourceName is the same limit (tested).
+const AddonsMaxRoleResourceName = 64 - 8
+
+// addonsChartVersionRe is an exact chart version, as Helm resolves it without a range: a
+// range or "latest" would install whatever is newest when `pulumi up` runs.
+var addonsChartVersionRe = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
+
+// CheckAddons validates eks-cilium:addons: exact chart versions, a controller version whose
+// IAM policy is carried, replica counts every node group together can hold (each replica
+// needs a node of its own, its host port being taken once per node), and the names and
+// region the controller needs. A stack without the key has nothing to check.
+func CheckAddons(cfg stackconfig.Config) stackconfig.Problems {
+	a := cfg.Addons
+	if a == nil {
+		return nil
+	}
+	var probs stackconfig.Problems
+	refuse := func(key, value, rule, fix string) {
+		probs = append(probs, stackconfig.Problem{Key: key, Value: value, Rule: rule, Fix: fix})
+	}
+	maxNodes, capped := addonsNodeCapacity(cfg)
+
+	if ms := a.MetricsServer; ms != nil {
+		if !addonsChartVersionRe.MatchString(ms.Version) {
+			refuse(keyAddonsMetricsServer+".version", ms.Version,
+				"must be an exact metrics-server chart version MAJOR.MINOR.PATCH (no v, no range, no latest)",
+				"pin the version the chart contract test renders, e.g. 3.13.1")
+		}
+		probs = append(probs, addonsCheckReplicas(keyAddonsMetricsServer+".replicas", ms.Replicas, ms.ReplicasOrDefault(), maxNodes, capped)...)
+	}
+
+	if lbc := a.AwsLoadBalancerController; lbc != nil {
+		if _, ok := lbcpolicy.ForChart(lbc.Version); !ok {
+			rule := "must be an aws-load-balancer-controller chart version whose controller IAM policy this project carries"
+			if !addonsChartVersionRe.MatchString(lbc.Version) {
+				rule = "must be an exact chart version MAJOR.MINOR.PATCH (no v, no range, no latest) whose controller IAM policy this project carries"
+			}
+			refuse(keyAddonsLBC+".version", lbc.Version, rule,
+				"use one of "+strings.Join(lbcpolicy.ChartVersions(), ", ")+
+					"; a newer chart needs its release's docs/install/iam_policy.json added to components/addons/lbcpolicy")
+		}
+		probs = append(probs, addonsCheckReplicas(keyAddonsLBC+".replicaCount", lbc.ReplicaCount, lbc.ReplicaCountOrDefault(), maxNodes, capped)...)
+		if cfg.Region == "" {
+			refuse(stackconfig.KeyRegion, "", "is required with the AWS Load Balancer Controller: it is passed to the controller, which cannot ask IMDS from a pod",
+				"set aws:region in the stack file")
+		}
+		if role := cfg.ClusterName() + AddonsLBCRoleSuffix; len(role) > AddonsMaxRoleResourceName {
+			refuse(stackconfig.KeyCluster+".name", cfg.ClusterName(),
+				fmt.Sprintf("names the controller's IAM role %q (%d characters); with Pulumi's 8-character suffix it exceeds IAM's 64 (RoleName)", role, len(role)),
+				fmt.Sprintf("use a cluster name of at most %d characters", AddonsMaxRoleResourceName-len(AddonsLBCRoleSuffix)))
+		}
+	}
+	return probs
+}
+
+// addonsNodeCapacity is how many nodes the node groups can have at most; capped is false
+// when Karpenter may add nodes beyond them.
+func addonsNodeCapacity(cfg stackconfig.Config) (nodes int, capped bool) {
+	for _, ng := range cfg.NodeGroups {
+		nodes += ng.MaxSize
+	}
+	return nodes, cfg.Karpenter == nil
+}
+
+func addonsCheckReplicas(key string, set, effective, maxNodes int, capped bool) stackconfig.Problems {
+	switch {
+	case set < 0:
+		return stackconfig.Problems{{Key: key, Value: strconv.Itoa(set), Rule: "must be 1 or more (0 or unset takes the chart's default)", Fix: "remove it or set a positive count"}}
+	case capped && effective > maxNodes:
+		value := strconv.Itoa(set)
+		if set == 0 {
+			value = strconv.Itoa(effective) + " (the chart's default)"
+		}
+		return stackconfig.Problems{{Key: key, Value: value,
+			Rule: fmt.Sprintf("each replica listens on the same host port, so it needs a node of its own; the node groups hold at most %d nodes", maxNodes),
+			Fix:  fmt.Sprintf("set at most %d, or raise a node group's maxSize", maxNodes)}}
+	}
+	return nil
+}
