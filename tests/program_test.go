@@ -207,7 +207,7 @@ func TestCluster_KubeProxyReplacementOnAndOff(t *testing.T) {
 	for _, kpr := range []bool{true, false} {
 		t.Run(fmt.Sprintf("kubeProxyReplacement=%v", kpr), func(t *testing.T) {
 			res := renderStack(t, path, func(v map[string]string) {
-				v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","kubeProxyReplacement":%v}`, kpr)
+				v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.35","serviceCidr":"172.20.0.0/16","kubeProxyReplacement":%v}`, kpr)
 			})
 			in := one(t, res, typeCluster).Inputs
 			remove, _ := get(in, "defaultAddonsToRemove")
@@ -564,7 +564,7 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 	if v, _ := get(lt.Inputs, "blockDeviceMappings"); v.ArrayValue()[0].ObjectValue()["deviceName"].StringValue() != "/dev/xvdb" {
 		t.Errorf("Bottlerocket data volume must be /dev/xvdb: %v", v)
 	}
-	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/") {
+	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/") {
 		t.Errorf("imageId %v is not Bottlerocket's SSM parameter", v)
 	}
 }
@@ -572,7 +572,7 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
 	for _, version := range []string{"", "v1.12.1-eksbuild.2"} {
 		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
-			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
+			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.35","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
 		})
 		in := one(t, res, typeAddon).Inputs
 		got, set := get(in, "addonVersion")
