@@ -109,7 +109,7 @@ func KubernetesVersionOn(today time.Time) Concern {
 			for _, k := range known {
 				// "1.3" is not "1.30": YAML reads an unquoted 1.30 as the number 1.3.
 				if strings.TrimRight(k, "0") == v {
-					fix = "did you mean " + strconv.Quote(k) + "? (quote it: unquoted, YAML reads 1.30 as the number 1.3)"
+					fix = "did you mean " + strconv.Quote(k) + "? Quote it: unquoted, YAML reads 1.30 as the number 1.3"
 				}
 			}
 			c.refuse(keyClusterVersion, v, "is not a Kubernetes version EKS offers in this project's calendar ("+strings.Join(known, ", ")+"; rules/kubernetes.go, from the EKS release calendar)", fix)

@@ -22,7 +22,7 @@ func TestKubernetesVersionOn_Refuses(t *testing.T) {
 		{"a version EKS does not offer yet", version("1.99"), keyClusterVersion, "is not a Kubernetes version EKS offers", `use "1.35", the newest in standard support`, 0},
 		{"a version long gone", version("1.21"), keyClusterVersion, "is not a Kubernetes version EKS offers", "", 0},
 		{"past extended support", version("1.29"), keyClusterVersion, "left EKS extended support on 2026-03-23", `towards "1.35"`, 0},
-		{"extended support ended the day before", version("1.31"), keyClusterVersion, "left EKS extended support on 2026-11-26", "", 0},
+		{"1.31 left extended support five days before", version("1.31"), keyClusterVersion, "left EKS extended support on 2026-11-26", "", 0},
 	})
 }
 

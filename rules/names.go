@@ -99,8 +99,11 @@ func describeLength(n awsnames.Name) string {
 	default:
 		completion = fmt.Sprintf(" and a %d-character suffix", n.Suffix)
 	}
-	return fmt.Sprintf("the %s %d characters (%q%s), over the %d allowed (%s)",
-		n.What, n.Length(), n.Value, completion, n.Max, n.Source)
+	if n.Suffix == 0 {
+		return fmt.Sprintf("the %s %d characters (%q), over the %d allowed (%s)", n.What, n.Length(), n.Value, n.Max, n.Source)
+	}
+	return fmt.Sprintf("the %s %d characters: %q (%d)%s, over the %d allowed (%s)",
+		n.What, n.Length(), n.Value, len(n.Value), completion, n.Max, n.Source)
 }
 
 // lengthFix says how long the key's value may be and, when the cluster name is part of the

@@ -4,8 +4,10 @@
 package platform
 
 import (
-	"fmt"
+	"errors"
+	"time"
 
+	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/eks-cilium/eks-cilium/components/cilium"
 	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/coredns"
@@ -13,6 +15,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -47,13 +50,20 @@ type Platform struct {
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 }
 
-// NewPlatform validates the configuration with ipplan.New and the day-2 guard and, only if
+// NewPlatform validates the configuration with Validate and the day-2 guard and, only if
 // both pass, creates everything. An invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
 	cfg := args.Config
 	plan, err := Validate(cfg)
 	if err != nil {
 		return nil, err
+	}
+	// Validate assumes the program's choice, a Platform named after its cluster; resource
+	// names (and the AWS names Pulumi derives from them) follow the name actually given.
+	if name != cfg.ClusterName() {
+		if probs := rules.CheckNamesOf(name, cfg); len(probs) > 0 {
+			return nil, probs
+		}
 	}
 	warnings, err := guard.Check(args.Previous, cfg)
 	if err != nil {
@@ -133,7 +143,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	var groups []pulumi.Resource
 	for i, ng := range cfg.NodeGroups {
 		p := plan.NodeGroups[i]
-		group, err := nodegroup.NewNodeGroup(ctx, fmt.Sprintf("%s-%s", name, ng.Name), &nodegroup.NodeGroupArgs{
+		group, err := nodegroup.NewNodeGroup(ctx, awsnames.NodeGroupResource(name, ng.Name), &nodegroup.NodeGroupArgs{
+			Name:                 ng.Name,
 			ClusterName:          cl.ClusterName,
 			KubernetesVersion:    cfg.Cluster.Version,
 			Endpoint:             cl.Endpoint,
@@ -188,17 +199,40 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	return comp, nil
 }
 
-// Validate checks a configuration completely without registering anything: the IP plan
-// and every other rule of ipplan, and the extra Cilium values. The error is
-// stackconfig.Problems.
+// Today is the date the Kubernetes version lifecycle is checked against (rules.Check). The
+// program and the render use the real date; the snapshot tests pin it so that the golden
+// files do not change with the calendar.
+var Today = func() time.Time { return time.Now().UTC() }
+
+// Validate checks a configuration completely without registering anything: the address plan
+// and capacity (ipplan), every other rule (rules, as of Today) and the extra Cilium values.
+// All refusals come back at once, sorted by key, as stackconfig.Problems; the plan's Warnings
+// carry the warnings of both.
 func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
+	var refusals stackconfig.Problems
 	plan, err := ipplan.New(cfg)
-	if err != nil {
+	var probs stackconfig.Problems
+	switch {
+	case errors.As(err, &probs):
+		refusals = append(refusals, probs...)
+	case err != nil:
 		return nil, err
 	}
-	if err := cilium.CheckExtra(cfg.Cilium.Values); err != nil {
+	warnings, refused := rules.Check(cfg, Today())
+	refusals = append(refusals, refused...)
+	err = cilium.CheckExtra(cfg.Cilium.Values)
+	switch {
+	case errors.As(err, &probs):
+		refusals = append(refusals, probs...)
+	case err != nil:
 		return nil, err
 	}
+	if len(refusals) > 0 {
+		refusals.Sort()
+		return nil, refusals
+	}
+	plan.Warnings = append(plan.Warnings, warnings...)
+	plan.Warnings.Sort()
 	return plan, nil
 }
 
