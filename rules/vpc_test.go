@@ -24,7 +24,10 @@ func TestCheckVpc_Refuses(t *testing.T) {
 		{"zone of another region", zones("eu-west-1a", "eu-west-1b", "us-east-1c"), keyVpcAZNames + "[2]", "not a zone of aws:region eu-west-1", "eu-west-1a", 0},
 		{"repeated zone", zones("eu-west-1a", "eu-west-1b", "eu-west-1a"), keyVpcAZNames + "[2]", "repeats " + keyVpcAZNames + "[0]", "", 0},
 		{"zone ID for a zone name", zones("eu-west-1a", "euw1-az2", "eu-west-1c"), keyVpcAZNames + "[1]", "is an availability zone ID", "describe-availability-zones --zone-ids euw1-az2", 0},
-		{"Local Zone", func(c *stackconfig.Config) { c.Region = "us-west-2"; zones("us-west-2a", "us-west-2b", "us-west-2-lax-1a")(c) }, keyVpcAZNames + "[2]", "Local and Wavelength Zones", "", 0},
+		{"Local Zone", func(c *stackconfig.Config) {
+			c.Region = "us-west-2"
+			zones("us-west-2a", "us-west-2b", "us-west-2-lax-1a")(c)
+		}, keyVpcAZNames + "[2]", "Local and Wavelength Zones", "", 0},
 		{"existing VPC id without vpc-", func(c *stackconfig.Config) { existingVpc(c); c.Vpc.Id = "0123456789abcdef0" }, keyVpcID, "must be a VPC id (vpc-...)", "", 0},
 		{"existing VPC id of the wrong length", func(c *stackconfig.Config) { existingVpc(c); c.Vpc.Id = "vpc-123" }, keyVpcID, "8 or 17 hex digits", "", 0},
 		{"existing VPC without private subnets", func(c *stackconfig.Config) { existingVpc(c); c.Vpc.PrivateSubnetIds = nil }, keyVpcPrivateSubnets, "at least one subnet when vpc.id is set", "", 0},
