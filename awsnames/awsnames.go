@@ -124,9 +124,7 @@ func For(platform string, cfg stackconfig.Config) []Name {
 			Key: clusterKey, KeyValue: cluster},
 		{What: "subnet tag key " + strconv.Quote(ClusterTagKey(cluster)), Value: ClusterTagKey(cluster), Max: tagKeyMax,
 			Source: "EC2 tag keys: at most 128 characters", Key: clusterKey, KeyValue: cluster},
-		{What: "IAM role pulumi-eks creates for the EKS control plane", Value: PulumiEksServiceRole(platform), Suffix: AutonameSuffix,
-			Max: iamRoleMax, Source: "IAM role names: at most 64 characters (terraform-provider-aws roleNameMaxLen; pulumi-aws autoname limit 64)",
-			Key: platformKey, KeyValue: platform},
+		AutonamedRole("IAM role pulumi-eks creates for the EKS control plane", PulumiEksServiceRole(platform), platformKey, platform, false),
 		{What: "security group pulumi-eks creates for the control plane", Value: PulumiEksClusterSecurityGroup(platform), Suffix: AutonameSuffix,
 			Max: securityGroupMax, Source: "security group names: at most 255 characters (terraform-provider-aws)", Key: platformKey, KeyValue: platform},
 		{What: "security group pulumi-eks creates for nodes", Value: PulumiEksNodeSecurityGroup(platform), Suffix: AutonameSuffix,
@@ -139,9 +137,7 @@ func For(platform string, cfg stackconfig.Config) []Name {
 			Name{What: "EKS node group name prefix of " + g.Name, Value: NodeGroupNamePrefix(g.Name), Suffix: PrefixSuffix,
 				Max: nodeGroupNameMax, Source: "EKS node group names: at most 63 characters, so a prefix at most 37 (terraform-provider-aws node_group_name_prefix)",
 				Key: key, KeyValue: g.Name},
-			Name{What: "IAM role of node group " + g.Name, Value: resource, Suffix: AutonameSuffix,
-				Max: iamRoleMax, Source: "IAM role names: at most 64 characters (terraform-provider-aws roleNameMaxLen; pulumi-aws autoname limit 64)",
-				Key: key, KeyValue: g.Name, ClusterName: true},
+			AutonamedRole("IAM role of node group "+g.Name, resource, key, g.Name, true),
 			Name{What: "launch template of node group " + g.Name, Value: resource, Suffix: AutonameSuffix,
 				Max: launchTemplateMax, Source: "launch template names: at most 125 characters (terraform-provider-aws ValidLaunchTemplateName)",
 				Key: key, KeyValue: g.Name, ClusterName: true},
@@ -150,6 +146,16 @@ func For(platform string, cfg stackconfig.Config) []Name {
 		)
 	}
 	return names
+}
+
+// AutonamedRole is an IAM role Pulumi autonames from resourceName; key and keyValue are the
+// configuration key and value that make the name long, and clusterPart says the cluster (or
+// Platform) name is part of it too. Add-on and Karpenter roles registered as
+// "<platform>-<something>" are one such line in For each.
+func AutonamedRole(what, resourceName, key, keyValue string, clusterPart bool) Name {
+	return Name{What: what, Value: resourceName, Suffix: AutonameSuffix, Max: iamRoleMax,
+		Source: "IAM role names: at most 64 characters (terraform-provider-aws roleNameMaxLen; pulumi-aws autoname limit 64)",
+		Key:    key, KeyValue: keyValue, ClusterName: clusterPart}
 }
 
 // PlatformKey is the key blamed for names built from the Platform's resource name: the

@@ -14,12 +14,13 @@ var (
 	// capacityTypes are EKS's capacityType values (EKS API CreateNodegroup).
 	capacityTypes = []string{"ON_DEMAND", "SPOT"}
 	// AmiTypes are the EKS AMI types the node group component renders user data for: nodeadm
-	// (AL2023) and Bottlerocket TOML; AL2 is out of support for Kubernetes 1.33 and later.
+	// (AL2023) and Bottlerocket TOML. EKS publishes no AL2 AMIs for Kubernetes 1.33 and later
+	// (https://docs.aws.amazon.com/eks/latest/userguide/eks-ami-deprecation-faqs.html).
 	AmiTypes = []string{"AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"}
 )
 
-// diskSize bounds in GiB: 20 is EKS's default and minimum for a node; 16384 is the EBS gp3
-// maximum volume size.
+// diskSize bounds in GiB: 20 is EKS's default node disk size (CreateNodegroup diskSize); 16384
+// is the largest gp3 volume (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html).
 const minDiskSize, maxDiskSize = 20, 16384
 
 // CheckNodeGroups checks the node group fields EKS and EC2 validate: instance types that
