@@ -2,37 +2,25 @@ package ipplan
 
 import (
 	"fmt"
-	"maps"
 	"math/bits"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/instancetypes"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
 // Config keys as a user writes them; Problems name these.
 const (
-	keyVpcCidr            = stackconfig.KeyVpc + ".cidr"
-	keyVpcAZs             = stackconfig.KeyVpc + ".availabilityZones"
-	keyVpcAZNames         = stackconfig.KeyVpc + ".availabilityZoneNames"
-	keyVpcNatGateways     = stackconfig.KeyVpc + ".natGateways"
-	keyVpcID              = stackconfig.KeyVpc + ".id"
-	keyVpcPrivateSubnets  = stackconfig.KeyVpc + ".privateSubnetIds"
-	keyVpcPublicSubnets   = stackconfig.KeyVpc + ".publicSubnetIds"
-	keyClusterName        = stackconfig.KeyCluster + ".name"
-	keyClusterVersion     = stackconfig.KeyCluster + ".version"
-	keyServiceCidr        = stackconfig.KeyCluster + ".serviceCidr"
-	keyPublicAccessCidrs  = stackconfig.KeyCluster + ".publicAccessCidrs"
-	keyAdminPrincipalArns = stackconfig.KeyCluster + ".adminPrincipalArns"
-	keyKmsKeyArn          = stackconfig.KeyCluster + ".kmsKeyArn"
-	keyCiliumVersion      = stackconfig.KeyCilium + ".version"
-	keyPodCIDRs           = stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
-	keyMaskSize           = stackconfig.KeyCilium + ".clusterPoolIPv4MaskSize"
-	keyTunnelProtocol     = stackconfig.KeyCilium + ".tunnelProtocol"
-	keyEncryption         = stackconfig.KeyCilium + ".encryption"
+	keyVpcCidr           = stackconfig.KeyVpc + ".cidr"
+	keyVpcAZs            = stackconfig.KeyVpc + ".availabilityZones"
+	keyVpcAZNames        = stackconfig.KeyVpc + ".availabilityZoneNames"
+	keyServiceCidr       = stackconfig.KeyCluster + ".serviceCidr"
+	keyPublicAccessCidrs = stackconfig.KeyCluster + ".publicAccessCidrs"
+	keyPodCIDRs          = stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
+	keyMaskSize          = stackconfig.KeyCilium + ".clusterPoolIPv4MaskSize"
 )
 
 // Limits set by AWS, EKS and Cilium.
@@ -45,23 +33,10 @@ const (
 	minMaskSize                    = 8      // anything shorter is not a per-node range
 	maxMaskSize                    = 30     // Cilium's minimum per-node CIDR
 	maxMaxPods                     = 250    // EKS's managed node group cap (> 30 vCPUs)
-	minDiskSize, maxDiskSize       = 20, 16384
-	maxMaxUnavailable              = 100 // EKS's limit for updateConfig.maxUnavailable
-	maxNodeGroupNameLen            = 40  // leaves room for the stack prefix in AWS names
+	maxMaxUnavailable              = 100    // EKS's limit for updateConfig.maxUnavailable
 )
 
 var (
-	natGatewayModes  = []string{"onePerAz", "single"}
-	capacityTypes    = []string{"ON_DEMAND", "SPOT"}
-	amiTypes         = []string{"AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"}
-	tunnelProtocols  = []string{"vxlan", "geneve"}
-	encryptionModes  = []string{"", "wireguard"}
-	kubeVersionRe    = regexp.MustCompile(`^1\.(0|[1-9][0-9]*)$`)
-	chartVersionRe   = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
-	nodeGroupNameRe  = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
-	clusterNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`) // EKS CreateCluster
-	labelNameRe      = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	dnsSubdomainRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	privateRanges    = prefixes("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16") // RFC 1918
 	sharedRange      = netip.MustParsePrefix("100.64.0.0/10")                    // RFC 6598, carrier-grade NAT
 	unroutableRanges = []struct {
@@ -89,6 +64,10 @@ type checker struct {
 	cfg     stackconfig.Config
 	refused stackconfig.Problems
 	warned  stackconfig.Problems
+	// reserved is how many addresses of each node CIDR Cilium keeps from pods.
+	reserved int
+	// envoyBy is the Helm value that turns on Cilium's Envoy configuration, or "".
+	envoyBy string
 }
 
 func (c *checker) refuse(key, value, rule, fix string) {
@@ -97,22 +76,6 @@ func (c *checker) refuse(key, value, rule, fix string) {
 
 func (c *checker) warn(key, value, rule string) {
 	c.warned = append(c.warned, stackconfig.Problem{Key: key, Value: value, Rule: rule})
-}
-
-// oneOf refuses value unless it is in allowed, suggesting the nearest allowed value.
-func (c *checker) oneOf(key, value string, allowed []string) {
-	if slices.Contains(allowed, value) {
-		return
-	}
-	shown := make([]string, len(allowed))
-	for i, a := range allowed {
-		shown[i] = strconv.Quote(a)
-	}
-	fix := ""
-	if n := stackconfig.Nearest(value, allowed); n != "" {
-		fix = "did you mean " + strconv.Quote(n) + "?"
-	}
-	c.refuse(key, value, "must be one of "+strings.Join(shown, ", "), fix)
 }
 
 func at(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
@@ -168,10 +131,8 @@ func within(inner, outer netip.Prefix) bool {
 	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
-var addonVersionRe = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
-
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
-
+// checkVpc checks the AZ count the subnets are carved for; pinned zone names must be as many
+// (their shape and region are rules.CheckVpc's).
 func (c *checker) checkVpc() (azs int, azsOK bool) {
 	v := c.cfg.Vpc
 	azs = v.AvailabilityZones
@@ -179,58 +140,11 @@ func (c *checker) checkVpc() (azs int, azsOK bool) {
 	if !azsOK {
 		c.refuse(keyVpcAZs, strconv.Itoa(azs), fmt.Sprintf("must be %d to %d: EKS needs subnets in at least two AZs", minAZs, maxAZs), "")
 	}
-	c.oneOf(keyVpcNatGateways, v.NatGateways, natGatewayModes)
-
 	if len(v.AvailabilityZoneNames) > 0 && azsOK && len(v.AvailabilityZoneNames) != azs {
 		c.refuse(keyVpcAZNames, listValue(v.AvailabilityZoneNames),
 			fmt.Sprintf("lists %d zones but vpc.availabilityZones is %d: list exactly that many, or none", len(v.AvailabilityZoneNames), azs), "")
 	}
-	first := map[string]int{}
-	for i, name := range v.AvailabilityZoneNames {
-		key := at(keyVpcAZNames, i)
-		j, seen := first[name]
-		switch {
-		case name == "":
-			c.refuse(key, name, "must name an availability zone, e.g. eu-west-1a", "")
-		case seen:
-			c.refuse(key, name, fmt.Sprintf("repeats %s: each AZ gets one subnet pair", at(keyVpcAZNames, j)), "")
-		case c.cfg.Region != "" && !strings.HasPrefix(name, c.cfg.Region):
-			c.refuse(key, name, "is not a zone of aws:region "+c.cfg.Region, "zones of "+c.cfg.Region+" are named "+c.cfg.Region+"a, "+c.cfg.Region+"b, ...")
-		}
-		if !seen {
-			first[name] = i
-		}
-	}
-
-	if v.UsesExistingVpc() {
-		if !strings.HasPrefix(v.Id, "vpc-") {
-			c.refuse(keyVpcID, v.Id, "must be a VPC id (vpc-...)", "")
-		}
-		c.checkSubnetIDs(keyVpcPrivateSubnets, v.PrivateSubnetIds, "the node groups run in them")
-		c.checkSubnetIDs(keyVpcPublicSubnets, v.PublicSubnetIds, "internet-facing load balancers go there")
-	} else {
-		for _, f := range []struct {
-			key string
-			ids []string
-		}{{keyVpcPrivateSubnets, v.PrivateSubnetIds}, {keyVpcPublicSubnets, v.PublicSubnetIds}} {
-			if len(f.ids) > 0 {
-				c.refuse(f.key, listValue(f.ids), "is only read with vpc.id (an existing VPC); without vpc.id the stack creates its own subnets",
-					"set vpc.id to the VPC these subnets belong to, or remove the list")
-			}
-		}
-	}
 	return azs, azsOK
-}
-
-func (c *checker) checkSubnetIDs(key string, ids []string, why string) {
-	if len(ids) == 0 {
-		c.refuse(key, "", "must list at least one subnet when vpc.id is set: "+why, "")
-	}
-	for i, id := range ids {
-		if !strings.HasPrefix(id, "subnet-") {
-			c.refuse(at(key, i), id, "must be a subnet id (subnet-...)", "")
-		}
-	}
 }
 
 func (c *checker) checkVpcCIDR() (netip.Prefix, bool) {
@@ -281,51 +195,13 @@ func (c *checker) checkServiceCIDR(vpc netip.Prefix, vpcOK bool) (netip.Prefix, 
 	return p, ok
 }
 
-func (c *checker) checkCluster() {
-	cl := c.cfg.Cluster
-	// The region is set per stack so the plan (AZ names, the render) and the provider agree.
-	if !regionRe.MatchString(c.cfg.Region) {
-		c.refuse(stackconfig.KeyRegion, c.cfg.Region, "must be an AWS region such as eu-west-1, set in the stack file", "pulumi config set aws:region eu-west-1")
-	}
-	if name := c.cfg.ClusterName(); !clusterNameRe.MatchString(name) {
-		rule := "must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit (EKS cluster names)"
-		if cl.Name == "" {
-			rule += "; it is derived from the stack name"
-		}
-		c.refuse(keyClusterName, name, rule, "")
-	}
-	if cl.CorednsVersion != "" && !addonVersionRe.MatchString(cl.CorednsVersion) {
-		c.refuse(stackconfig.KeyCluster+".corednsVersion", cl.CorednsVersion, "must be an exact EKS addon version like v1.12.1-eksbuild.2", "aws eks describe-addon-versions --addon-name coredns lists them")
-	}
-	if !kubeVersionRe.MatchString(cl.Version) {
-		c.refuse(keyClusterVersion, cl.Version, `must be a Kubernetes minor version like "1.33"`, `write it as a quoted string, e.g. version: "`+stackconfig.Defaults().Cluster.Version+`"`)
-	}
-	for i, s := range cl.PublicAccessCidrs {
+// checkPublicAccessCIDRs checks the CIDRs allowed to reach the public API endpoint.
+func (c *checker) checkPublicAccessCIDRs() {
+	for i, s := range c.cfg.Cluster.PublicAccessCidrs {
 		if _, rule, fix := parseIPv4Prefix(s, "must be an IPv4 CIDR"); rule != "" {
 			c.refuse(at(keyPublicAccessCidrs, i), s, rule, fix)
 		}
 	}
-	for i, arn := range cl.AdminPrincipalArns {
-		if !strings.HasPrefix(arn, "arn:aws") {
-			c.refuse(at(keyAdminPrincipalArns, i), arn, "must be an IAM principal ARN (arn:aws:iam::<account>:role/<name>)", "")
-		}
-	}
-	if k := cl.KmsKeyArn; k != "" && !(strings.HasPrefix(k, "arn:aws") && strings.Contains(k, ":kms:")) {
-		c.refuse(keyKmsKeyArn, k, "must be empty (a key is created) or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)", "")
-	}
-}
-
-func (c *checker) checkCilium() {
-	ci := c.cfg.Cilium
-	if !chartVersionRe.MatchString(ci.Version) {
-		fix := "pin an exact chart version, e.g. " + stackconfig.Defaults().Cilium.Version
-		if v, ok := strings.CutPrefix(ci.Version, "v"); ok && chartVersionRe.MatchString(v) {
-			fix = "write it without the v: " + v
-		}
-		c.refuse(keyCiliumVersion, ci.Version, "must be an exact Cilium chart version MAJOR.MINOR.PATCH (no v, no range, no latest)", fix)
-	}
-	c.oneOf(keyTunnelProtocol, ci.TunnelProtocol, tunnelProtocols)
-	c.oneOf(keyEncryption, ci.Encryption, encryptionModes)
 }
 
 // podCIDR is one parsed entry of the pod CIDR list and its index in the config.
@@ -410,30 +286,14 @@ func (c *checker) checkNodeGroups(azs int, azsOK bool) ([]NodeGroupPlan, bool) {
 			"e.g. [{name: general, instanceTypes: [m5.large], minSize: 2, desiredSize: 3, maxSize: 6}]")
 		return nil, false
 	}
-	byName, table := instanceTable()
 	plans := make([]NodeGroupPlan, len(groups))
 	ok := azsOK
-	firstName := map[string]int{}
 	for i, g := range groups {
 		plan := NodeGroupPlan{
 			Name: g.Name, InstanceTypes: g.InstanceTypes,
 			MinSize: g.MinSize, DesiredSize: g.DesiredSize, MaxSize: g.MaxSize,
 			MaxPods: g.MaxPods,
 		}
-
-		nameKey := nodeGroupKey(i, "name")
-		switch j, seen := firstName[g.Name]; {
-		case g.Name == "":
-			c.refuse(nameKey, g.Name, "must not be empty: it names the EKS node group", "")
-		case seen:
-			c.refuse(nameKey, g.Name, "repeats "+nodeGroupKey(j, "name")+": node group names must be unique", "")
-		case !nodeGroupNameRe.MatchString(g.Name) || len(g.Name) > maxNodeGroupNameLen:
-			c.refuse(nameKey, g.Name, fmt.Sprintf("must be letters, digits and '-' only, at most %d characters: it becomes part of AWS resource names", maxNodeGroupNameLen), "")
-		}
-		if _, seen := firstName[g.Name]; !seen {
-			firstName[g.Name] = i
-		}
-
 		if !c.checkScaling(i, g) {
 			ok = false
 		}
@@ -447,36 +307,24 @@ func (c *checker) checkNodeGroups(azs int, azsOK bool) ([]NodeGroupPlan, bool) {
 			c.warn(nodeGroupKey(i, "maxPods"), strconv.Itoa(g.MaxPods), "EKS caps managed node group maxPods at 110 for instance types with ≤30 vCPUs; check this group's types are larger")
 		}
 
-		if len(g.InstanceTypes) == 0 {
-			c.refuse(nodeGroupKey(i, "instanceTypes"), "", "must list at least one EC2 instance type", "e.g. [m5.large]")
-		}
-		for j, t := range g.InstanceTypes {
-			limits, known := byName[t]
+		// Types the table does not know are refused by rules.CheckNodeGroups; the plan
+		// compares density over the known ones.
+		for _, t := range g.InstanceTypes {
+			info, known := instancetypes.Lookup(t)
 			if !known {
-				fix := ""
-				if n := stackconfig.Nearest(t, table); n != "" {
-					fix = "did you mean " + n + "?"
-				}
-				c.refuse(at(nodeGroupKey(i, "instanceTypes"), j), t, "is not an EC2 instance type known to amazon-eks-ami's ENI table", fix)
 				continue
 			}
-			plan.Instances = append(plan.Instances, limits)
-			if plan.ENIMaxPods == 0 || limits.ENIMaxPods < plan.ENIMaxPods {
-				plan.ENIMaxPods = limits.ENIMaxPods
+			plan.Instances = append(plan.Instances, info)
+			if plan.ENIMaxPods == 0 || info.ENIMaxPods < plan.ENIMaxPods {
+				plan.ENIMaxPods = info.ENIMaxPods
 			}
 		}
 
-		c.oneOf(nodeGroupKey(i, "capacityType"), g.CapacityType, capacityTypes)
-		c.oneOf(nodeGroupKey(i, "amiType"), g.AmiType, amiTypes)
-		if g.DiskSize < minDiskSize || g.DiskSize > maxDiskSize {
-			c.refuse(nodeGroupKey(i, "diskSize"), strconv.Itoa(g.DiskSize), fmt.Sprintf("must be %d to %d GiB", minDiskSize, maxDiskSize), "")
-		}
 		muOK := g.MaxUnavailable >= 1 && g.MaxUnavailable <= maxMaxUnavailable
 		if !muOK {
 			c.refuse(nodeGroupKey(i, "maxUnavailable"), strconv.Itoa(g.MaxUnavailable), fmt.Sprintf("must be 1 to %d: EKS's bounds for updateConfig.maxUnavailable", maxMaxUnavailable), "")
 			ok = false
 		}
-		c.checkLabels(i, g.Labels)
 
 		// During an update EKS first scales the group up by the larger of up to twice the
 		// number of AZs and maxUnavailable, and every new node takes a node CIDR
@@ -510,28 +358,6 @@ func (c *checker) checkScaling(i int, g stackconfig.NodeGroupConfig) (ok bool) {
 	return ok
 }
 
-// checkLabels applies Kubernetes' label syntax: EKS refuses a bad label only when it
-// creates the node group, after the control plane's quarter of an hour.
-func (c *checker) checkLabels(i int, labels map[string]string) {
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		key := nodeGroupKey(i, "labels") + "[" + strconv.Quote(k) + "]"
-		if k == "" {
-			c.refuse(nodeGroupKey(i, "labels"), labels[k], "label keys must not be empty", "")
-			continue
-		}
-		prefix, name, hasPrefix := strings.Cut(k, "/")
-		if !hasPrefix {
-			prefix, name = "", k
-		}
-		if (hasPrefix && (len(prefix) > 253 || !dnsSubdomainRe.MatchString(prefix))) || len(name) > 63 || !labelNameRe.MatchString(name) {
-			c.refuse(key, k, "is not a Kubernetes label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric", "")
-		}
-		if v := labels[k]; v != "" && (len(v) > 63 || !labelNameRe.MatchString(v)) {
-			c.refuse(key, v, "is not a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric", "")
-		}
-	}
-}
-
 // checkPodDensity fills each group's effective maxPods and its ratio to the ENI-mode
 // limit, and refuses a maxPods a node CIDR cannot hold.
 func (c *checker) checkPodDensity(p *Plan) {
@@ -547,13 +373,13 @@ func (c *checker) checkPodDensity(p *Plan) {
 		if configured == 0 {
 			g.MaxPods, g.MaxPodsDefaulted = min(kubeletDefaultMaxPods, usable), true
 		} else if configured > usable {
-			fix := fmt.Sprintf("set clusterPoolIPv4MaskSize to %d or less", largestMaskFor(configured))
+			fix := fmt.Sprintf("set clusterPoolIPv4MaskSize to %d or less", c.largestMaskFor(configured))
 			if usable >= 1 {
 				fix += fmt.Sprintf(", or maxPods to %d or less", usable)
 			}
 			c.refuse(nodeGroupKey(i, "maxPods"), strconv.Itoa(configured),
-				fmt.Sprintf("exceeds the %d pod IPs of a /%d node CIDR (%s is %d; %d addresses minus %d Cilium reserves)",
-					max(usable, 0), mask, keyMaskSize, mask, 1<<(32-mask), ReservedPerNodeCIDR),
+				fmt.Sprintf("exceeds the %d pod IPs of a /%d node CIDR (%s is %d; %d addresses minus %d Cilium reserves%s)",
+					max(usable, 0), mask, keyMaskSize, mask, 1<<(32-mask), c.reserved, c.envoyNote()),
 				fix)
 		}
 		if g.ENIMaxPods > 0 {
@@ -562,19 +388,34 @@ func (c *checker) checkPodDensity(p *Plan) {
 	}
 	if usable < 1 {
 		c.refuse(keyMaskSize, strconv.Itoa(mask),
-			fmt.Sprintf("leaves no pod IPs: a /%d holds %d addresses and Cilium reserves %d (network, broadcast, cilium_host, cilium-health); Cilium recommends /29 or shorter",
-				mask, 1<<(32-mask), ReservedPerNodeCIDR),
-			fmt.Sprintf("set clusterPoolIPv4MaskSize to %d or less", largestMaskFor(largest)))
+			fmt.Sprintf("leaves no pod IPs: a /%d holds %d addresses and Cilium reserves %d (network, broadcast, cilium_host, cilium-health%s); Cilium recommends /29 or shorter",
+				mask, 1<<(32-mask), c.reserved, c.envoyReservation()),
+			fmt.Sprintf("set clusterPoolIPv4MaskSize to %d or less", c.largestMaskFor(largest)))
 	}
 }
 
 // largestMaskFor is the longest node mask whose CIDR still holds pods pods.
-func largestMaskFor(pods int) int {
+func (c *checker) largestMaskFor(pods int) int {
 	m := maxMaskSize
-	for m > minMaskSize && usablePodIPs(m) < pods {
+	for m > minMaskSize && usablePodIPs(m, c.reserved) < pods {
 		m--
 	}
 	return m
+}
+
+// envoyNote and envoyReservation explain the fifth reserved address when Envoy is on.
+func (c *checker) envoyNote() string {
+	if c.envoyBy == "" {
+		return ""
+	}
+	return ", one of them Envoy's ingress IP because " + stackconfig.KeyCilium + ".values." + c.envoyBy + " is set"
+}
+
+func (c *checker) envoyReservation() string {
+	if c.envoyBy == "" {
+		return ""
+	}
+	return ", Envoy's ingress IP"
 }
 
 // checkNodeCIDRCapacity refuses a pool with fewer node CIDRs than nodes can exist at once.
@@ -594,7 +435,7 @@ func (c *checker) checkNodeCIDRCapacity(p *Plan) {
 	for _, g := range c.cfg.NodeGroups {
 		largestMaxPods = max(largestMaxPods, g.MaxPods)
 	}
-	for m := p.MaskSize + 1; m <= maxMaskSize && usablePodIPs(m) >= largestMaxPods; m++ {
+	for m := p.MaskSize + 1; m <= maxMaskSize && usablePodIPs(m, c.reserved) >= largestMaxPods; m++ {
 		if nodeCIDRs(p.PodCIDRs, m) >= need {
 			fix += fmt.Sprintf(", or, on a new cluster only, set clusterPoolIPv4MaskSize to %d", m)
 			break
@@ -666,40 +507,4 @@ func carveSubnets(vpc netip.Prefix, n int) ([]AZSubnets, int) {
 		subnets[i] = AZSubnets{Index: i, Private: block(i), Public: block(1<<k + i)}
 	}
 	return subnets, subnetBits
-}
-
-// sortProblems orders problems by key, numbers inside keys by value (nodeGroups[2] before
-// nodeGroups[10]), keeping the order found for equal keys.
-func sortProblems(ps stackconfig.Problems) {
-	slices.SortStableFunc(ps, func(a, b stackconfig.Problem) int { return compareKeys(a.Key, b.Key) })
-}
-
-func compareKeys(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) - len(nb)
-			}
-			if r := strings.Compare(na, nb); r != 0 {
-				return r
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return int(a[0]) - int(b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) - len(b)
-}
-
-func digitRun(s string) int {
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	return n
 }

@@ -1,13 +1,16 @@
 // Package ipplan turns a stack's configuration into its address plan — the VPC's subnets,
 // Cilium's cluster pool cut into per-node pod CIDRs, and each node group's pod density — and
-// refuses a configuration that cannot work, naming every offending key at once. It imports no
-// Pulumi package, so the program, the CLI and the offline render share the same answer.
+// refuses a configuration whose addresses or capacity cannot work, naming every offending key
+// at once. The rules that are not about addresses (names, labels, versions, ARNs, instance
+// types) are package rules'; platform.Validate runs both. It imports no Pulumi package, so the
+// program, the CLI and the offline render share the same answer.
 package ipplan
 
 import (
 	"math"
 	"net/netip"
 
+	"github.com/eks-cilium/eks-cilium/instancetypes"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -16,7 +19,7 @@ import (
 // allocator built on a Kubernetes-style CIDR range, which excludes the network and the
 // broadcast address (cilium/cilium pkg/ipam/service/ipallocator, NewCIDRRange); from the rest
 // it takes the cilium_host router IP and the cilium-health endpoint IP. A /24 therefore holds
-// 256 − 4 = 252 pods.
+// 256 − 4 = 252 pods. With Envoy on (EnvoyEnabledBy) the agent takes one more.
 const ReservedPerNodeCIDR = 4
 
 // Plan is the address plan of one stack. Every field is derived from the config; nothing
@@ -27,8 +30,14 @@ type Plan struct {
 	PodCIDRs []netip.Prefix
 	// MaskSize is cilium.clusterPoolIPv4MaskSize: the prefix length of each node's pod CIDR.
 	MaskSize int
-	// UsablePodIPsPerNode is 2^(32−MaskSize) − ReservedPerNodeCIDR.
+	// UsablePodIPsPerNode is 2^(32−MaskSize) − Reserved.
 	UsablePodIPsPerNode int
+	// Reserved is how many addresses of each node CIDR Cilium keeps from pods:
+	// ReservedPerNodeCIDR, plus Envoy's ingress IP when EnvoyBy is set.
+	Reserved int
+	// EnvoyBy is the Helm value (a path under eks-cilium:cilium.values) that turns on
+	// Cilium's Envoy configuration, or "".
+	EnvoyBy string
 	// NodeCIDRsTotal is how many node CIDRs the pool holds: Σ 2^(MaskSize − prefix length).
 	NodeCIDRsTotal uint64
 	// NodeCIDRsNeeded is Σ over node groups of (maxSize + surge): the most nodes that can
@@ -68,7 +77,7 @@ type NodeGroupPlan struct {
 	// ENIMaxPods is what the VPC CNI would have allowed: the smallest ENI-mode maxPods over
 	// the group's instance types.
 	ENIMaxPods int
-	Instances  []InstanceLimits
+	Instances  []instancetypes.Info
 	// DensityRatio is MaxPods / ENIMaxPods: how many times denser the overlay packs pods.
 	DensityRatio float64
 }
@@ -80,16 +89,18 @@ const kubeletDefaultMaxPods = 110
 // New validates cfg and computes its plan. The error is always stackconfig.Problems and
 // lists every problem found, sorted by key (numeric indices in numeric order).
 func New(cfg stackconfig.Config) (*Plan, error) {
-	c := &checker{cfg: cfg}
-	p := &Plan{}
+	c := &checker{cfg: cfg, reserved: ReservedPerNodeCIDR, envoyBy: EnvoyEnabledBy(cfg.Cilium.Values)}
+	if c.envoyBy != "" {
+		c.reserved += EnvoyReservedPerNodeCIDR
+	}
+	p := &Plan{Reserved: c.reserved, EnvoyBy: c.envoyBy}
 
 	azs, azsOK := c.checkVpc()
 	vpcOK := false
 	p.VpcCIDR, vpcOK = c.checkVpcCIDR()
 	svcOK := false
 	p.ServiceCIDR, svcOK = c.checkServiceCIDR(p.VpcCIDR, vpcOK)
-	c.checkCluster()
-	c.checkCilium()
+	c.checkPublicAccessCIDRs()
 	pods, podsOK := c.checkPodCIDRs(p.VpcCIDR, vpcOK, p.ServiceCIDR, svcOK)
 	for _, pod := range pods {
 		p.PodCIDRs = append(p.PodCIDRs, pod.prefix)
@@ -100,7 +111,7 @@ func New(cfg stackconfig.Config) (*Plan, error) {
 	p.NodeGroups, groupsOK = c.checkNodeGroups(azs, azsOK)
 
 	if maskOK {
-		p.UsablePodIPsPerNode = usablePodIPs(p.MaskSize)
+		p.UsablePodIPsPerNode = usablePodIPs(p.MaskSize, c.reserved)
 		c.checkPodDensity(p)
 	}
 	if groupsOK {
@@ -122,17 +133,18 @@ func New(cfg stackconfig.Config) (*Plan, error) {
 	}
 
 	if len(c.refused) > 0 {
-		sortProblems(c.refused)
+		c.refused.Sort()
 		return nil, c.refused
 	}
-	sortProblems(c.warned)
+	c.warned.Sort()
 	p.Warnings = c.warned
 	return p, nil
 }
 
-// usablePodIPs is how many pods fit in one node CIDR of the given prefix length.
-func usablePodIPs(mask int) int {
-	return 1<<(32-mask) - ReservedPerNodeCIDR
+// usablePodIPs is how many pods fit in one node CIDR of the given prefix length when Cilium
+// reserves reserved of its addresses.
+func usablePodIPs(mask, reserved int) int {
+	return 1<<(32-mask) - reserved
 }
 
 // nodeCIDRs is how many node CIDRs of length mask the pool holds; pods longer than mask

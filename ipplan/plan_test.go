@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/instancetypes"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -93,7 +94,7 @@ func TestNew_NodeGroupComparesOverlayDensityWithENIMode(t *testing.T) {
 	if want := 110.0 / 29; g.DensityRatio != want {
 		t.Errorf("DensityRatio = %v, want %v", g.DensityRatio, want)
 	}
-	want := InstanceLimits{Type: "m5.large", ENIs: 3, IPv4PerENI: 10, ENIMaxPods: 29}
+	want := instancetypes.Info{Type: "m5.large", ENIs: 3, IPv4PerENI: 10, ENIMaxPods: 29, Architecture: instancetypes.X86_64}
 	if len(g.Instances) != 1 || g.Instances[0] != want {
 		t.Errorf("Instances = %+v, want [%+v]", g.Instances, want)
 	}
@@ -211,12 +212,12 @@ func TestNew_ExistingVpcPlansNoSubnets(t *testing.T) {
 func TestNew_ReportsEveryProblemAtOnce(t *testing.T) {
 	cfg := validConfig()
 	cfg.Vpc.Cidr = "192.168.0.0/8"
-	cfg.NodeGroups[0].InstanceTypes = []string{"m5.lrage"}
+	cfg.NodeGroups[0].MaxUnavailable = 0
 	ps := problemsOf(t, func() error { _, err := New(cfg); return err }())
 	if len(ps) != 2 {
 		t.Fatalf("got %d problems, want 2:\n%v", len(ps), ps)
 	}
-	if ps[0].Key != "eks-cilium:nodeGroups[0].instanceTypes[0]" || ps[1].Key != keyVpcCidr {
+	if ps[0].Key != "eks-cilium:nodeGroups[0].maxUnavailable" || ps[1].Key != keyVpcCidr {
 		t.Errorf("keys = %q, %q", ps[0].Key, ps[1].Key)
 	}
 }
@@ -228,15 +229,15 @@ func TestNew_ProblemsAreSortedByKeyWithNumericIndices(t *testing.T) {
 		ng.Name = "g" + strings.Repeat("x", i)
 		cfg.NodeGroups = append(cfg.NodeGroups, ng)
 	}
-	cfg.NodeGroups[2].DiskSize = 1
-	cfg.NodeGroups[10].DiskSize = 1
-	cfg.Cluster.Version = "latest"
+	cfg.NodeGroups[2].MaxUnavailable = 0
+	cfg.NodeGroups[10].MaxUnavailable = 0
+	cfg.Cluster.ServiceCidr = "latest"
 	ps := problemsOf(t, func() error { _, err := New(cfg); return err }())
 	var keys []string
 	for _, p := range ps {
 		keys = append(keys, p.Key)
 	}
-	want := []string{"eks-cilium:cluster.version", "eks-cilium:nodeGroups[2].diskSize", "eks-cilium:nodeGroups[10].diskSize"}
+	want := []string{"eks-cilium:cluster.serviceCidr", "eks-cilium:nodeGroups[2].maxUnavailable", "eks-cilium:nodeGroups[10].maxUnavailable"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Errorf("keys = %v, want %v", keys, want)
 	}

@@ -18,8 +18,12 @@ func (p *Plan) Summary() string {
 	fmt.Fprintf(w, "VPC\t%s\n", p.VpcCIDR)
 	fmt.Fprintf(w, "Services\t%s\n", p.ServiceCIDR)
 	fmt.Fprintf(w, "Pod CIDRs\t%s\n", strings.Join(pods, " "))
-	fmt.Fprintf(w, "Node CIDR\t/%d: %d pod IPs per node (%d addresses − %d Cilium reserves)\n",
-		p.MaskSize, p.UsablePodIPsPerNode, p.UsablePodIPsPerNode+ReservedPerNodeCIDR, ReservedPerNodeCIDR)
+	envoy := ""
+	if p.EnvoyBy != "" {
+		envoy = ", one for Envoy: cilium.values." + p.EnvoyBy
+	}
+	fmt.Fprintf(w, "Node CIDR\t/%d: %d pod IPs per node (%d addresses − %d Cilium reserves%s)\n",
+		p.MaskSize, p.UsablePodIPsPerNode, p.UsablePodIPsPerNode+p.Reserved, p.Reserved, envoy)
 	fmt.Fprintf(w, "Node CIDRs\t%d available, %d needed at maxSize + surge (%.1f%%)\n",
 		p.NodeCIDRsTotal, p.NodeCIDRsNeeded, 100*p.NodeCIDRUsage)
 	w.Flush()

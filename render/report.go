@@ -217,7 +217,7 @@ func writeTree(b *strings.Builder, res []ResourceView) {
 func planView(p *ipplan.Plan) PlanView {
 	v := PlanView{
 		VpcCidr: p.VpcCIDR.String(), ServiceCidr: p.ServiceCIDR.String(), MaskSize: p.MaskSize,
-		UsablePodIPsPerNode: p.UsablePodIPsPerNode, ReservedPerNodeCidr: ipplan.ReservedPerNodeCIDR,
+		UsablePodIPsPerNode: p.UsablePodIPsPerNode, ReservedPerNodeCidr: p.Reserved,
 		NodeCidrsTotal: p.NodeCIDRsTotal, NodeCidrsNeeded: p.NodeCIDRsNeeded,
 		NodeCidrUsage: round(p.NodeCIDRUsage, 4), Subnets: []SubnetView{}, PodCidrs: []string{},
 	}

@@ -16,27 +16,18 @@ const (
 	keyAddonsLBC           = stackconfig.KeyAddons + ".awsLoadBalancerController"
 )
 
-// AddonsLBCRoleSuffix is appended to the cluster name to name the controller's IAM role.
-const AddonsLBCRoleSuffix = "-lbc"
-
-// AddonsMaxRoleResourceName is the longest Pulumi resource name an IAM role may have: the
-// role takes it as autoname prefix, Pulumi appends "-" and 7 random characters, and IAM role
-// names are at most 64 characters (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
-// AddonsMaxRoleResourceName is the same limit (tested).
-const AddonsMaxRoleResourceName = 64 - 8
-
 // addonsChartVersionRe is an exact chart version, as Helm resolves it without a range: a
 // range or "latest" would install whatever is newest when `pulumi up` runs.
 var addonsChartVersionRe = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
 
 // CheckAddons validates eks-cilium:addons: exact chart versions, a controller version whose
 // IAM policy is carried, replica counts every node group together can hold (each replica
-// needs a node of its own, its host port being taken once per node), and the names and
-// region the controller needs. A stack without the key has nothing to check.
-func CheckAddons(cfg stackconfig.Config) stackconfig.Problems {
+// needs a node of its own, its host port being taken once per node), and the region the
+// controller needs (the role's name length is awsnames'). A stack without the key has nothing to check.
+func CheckAddons(cfg stackconfig.Config) (warnings, refusals stackconfig.Problems) {
 	a := cfg.Addons
 	if a == nil {
-		return nil
+		return nil, nil
 	}
 	var probs stackconfig.Problems
 	refuse := func(key, value, rule, fix string) {
@@ -68,13 +59,8 @@ func CheckAddons(cfg stackconfig.Config) stackconfig.Problems {
 			refuse(stackconfig.KeyRegion, "", "is required with the AWS Load Balancer Controller: it is passed to the controller, which cannot ask IMDS from a pod",
 				"set aws:region in the stack file")
 		}
-		if role := cfg.ClusterName() + AddonsLBCRoleSuffix; len(role) > AddonsMaxRoleResourceName {
-			refuse(stackconfig.KeyCluster+".name", cfg.ClusterName(),
-				fmt.Sprintf("names the controller's IAM role %q (%d characters); with Pulumi's 8-character suffix it exceeds IAM's 64 (RoleName)", role, len(role)),
-				fmt.Sprintf("use a cluster name of at most %d characters", AddonsMaxRoleResourceName-len(AddonsLBCRoleSuffix)))
-		}
 	}
-	return probs
+	return nil, probs
 }
 
 // addonsNodeCapacity is how many nodes the node groups can have at most; capped is false

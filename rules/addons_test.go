@@ -36,9 +36,6 @@ func TestCheckAddons_AcceptsPinnedVersionsAndReplicasTheNodesHold(t *testing.T) 
 			c.Karpenter = &stackconfig.KarpenterConfig{Version: "1.14.1"}
 			c.Addons.MetricsServer.Replicas = 9
 		},
-		"longest cluster name the role fits": func(c *stackconfig.Config) {
-			c.Cluster.Name = strings.Repeat("c", AddonsMaxRoleResourceName-len(AddonsLBCRoleSuffix))
-		},
 		"long cluster name without the controller": func(c *stackconfig.Config) {
 			c.Cluster.Name = strings.Repeat("c", 90)
 			c.Addons.AwsLoadBalancerController = nil
@@ -47,7 +44,7 @@ func TestCheckAddons_AcceptsPinnedVersionsAndReplicasTheNodesHold(t *testing.T) 
 		t.Run(name, func(t *testing.T) {
 			cfg := addonsStack()
 			edit(&cfg)
-			if probs := CheckAddons(cfg); len(probs) != 0 {
+			if _, probs := CheckAddons(cfg); len(probs) != 0 {
 				t.Errorf("refused a valid stack: %v", probs)
 			}
 		})
@@ -81,13 +78,11 @@ func TestCheckAddons_RefusesWhatCannotRunOrCannotBePinned(t *testing.T) {
 			"eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{`"-1"`, "1 or more"}},
 		{"no region for the controller", func(c *stackconfig.Config) { c.Region = "" },
 			"aws:region", []string{"IMDS"}},
-		{"cluster name too long for the role", func(c *stackconfig.Config) { c.Cluster.Name = strings.Repeat("c", 53) },
-			"eks-cilium:cluster.name", []string{"-lbc", "57 characters", "at most 52"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := addonsStack()
 			tc.edit(&cfg)
-			probs := CheckAddons(cfg)
+			_, probs := CheckAddons(cfg)
 			if len(probs) != 1 {
 				t.Fatalf("want exactly one problem at %s, got %v", tc.key, probs)
 			}

@@ -6,8 +6,10 @@ func Defaults() Config {
 	return Config{
 		Vpc: DefaultVpc(),
 		Cluster: ClusterConfig{
-			// Newest EKS version in standard support with pulumi-eks v3.9.1's AMI lookups.
-			Version: "1.33",
+			// Newest EKS version in standard support on 2026-12-01 (until 2027-03-27, EKS release
+			// calendar; rules.EKSVersions) and e2e-tested with Cilium 1.19 (1.32-1.35, cilium
+			// v1.19.6 Documentation/network/kubernetes/compatibility.rst).
+			Version: "1.35",
 			// One of the two ranges EKS picks itself; set explicitly so overlaps are checkable.
 			ServiceCidr: "172.20.0.0/16",
 			// Cilium's eBPF service handling replaces kube-proxy; one less DaemonSet to run.

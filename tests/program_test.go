@@ -240,7 +240,7 @@ func TestCluster_KubeProxyReplacementOnAndOff(t *testing.T) {
 	for _, kpr := range []bool{true, false} {
 		t.Run(fmt.Sprintf("kubeProxyReplacement=%v", kpr), func(t *testing.T) {
 			res := renderStack(t, path, func(v map[string]string) {
-				v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","kubeProxyReplacement":%v}`, kpr)
+				v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.35","serviceCidr":"172.20.0.0/16","kubeProxyReplacement":%v}`, kpr)
 			})
 			in := one(t, res, typeCluster).Inputs
 			remove, _ := get(in, "defaultAddonsToRemove")
@@ -569,10 +569,14 @@ func TestProgram_ResourceOptionsFollowConfig(t *testing.T) {
 			t.Errorf("%s: cluster protect = %v, want %v", cfg.Stack, got, cfg.Cluster.Protect)
 		}
 		for _, ng := range ofType(res, typeNodeGroup) {
-			want := cfg.NodeGroups[groupIndex(t, res, ng.Name)].IgnoreScalingChanges
-			got := slices.Equal(ng.IgnoreChanges, []string{"scalingConfig.desiredSize"})
-			if got != want || (!want && len(ng.IgnoreChanges) > 0) {
-				t.Errorf("%s: node group %s ignoreChanges %v, want ignoreScalingChanges=%v", cfg.Stack, ng.Name, ng.IgnoreChanges, want)
+			// The name prefix is always ignored: an existing group keeps the longer prefix it
+			// was created with (awsnames.NodeGroupNamePrefix).
+			want := []string{"nodeGroupNamePrefix"}
+			if cfg.NodeGroups[groupIndex(t, res, ng.Name)].IgnoreScalingChanges {
+				want = append(want, "scalingConfig.desiredSize")
+			}
+			if !slices.Equal(ng.IgnoreChanges, want) {
+				t.Errorf("%s: node group %s ignoreChanges %v, want %v", cfg.Stack, ng.Name, ng.IgnoreChanges, want)
 			}
 		}
 	}
@@ -580,8 +584,8 @@ func TestProgram_ResourceOptionsFollowConfig(t *testing.T) {
 
 func TestPlatform_UsesAnExistingVpc(t *testing.T) {
 	res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
-		v[stackconfig.KeyVpc] = `{"id":"vpc-0abc","cidr":"10.50.0.0/16","availabilityZones":2,` +
-			`"privateSubnetIds":["subnet-priv-a","subnet-priv-b"],"publicSubnetIds":["subnet-pub-a","subnet-pub-b"]}`
+		v[stackconfig.KeyVpc] = `{"id":"vpc-0abc0abc0abc0abc0","cidr":"10.50.0.0/16","availabilityZones":2,` +
+			`"privateSubnetIds":["subnet-0aaa0aaa0aaa0aaa1","subnet-0aaa0aaa0aaa0aaa2"],"publicSubnetIds":["subnet-0bbb0bbb0bbb0bbb1","subnet-0bbb0bbb0bbb0bbb2"]}`
 	})
 	for _, typ := range []string{"eks-cilium:index:Vpc", "aws:ec2/vpc:Vpc", typeSubnet, "aws:ec2/natGateway:NatGateway"} {
 		if n := len(ofType(res, typ)); n != 0 {
@@ -590,20 +594,20 @@ func TestPlatform_UsesAnExistingVpc(t *testing.T) {
 	}
 	cl := one(t, res, typeCluster).Inputs
 	for key, want := range map[string][]string{
-		"privateSubnetIds": {"subnet-priv-a", "subnet-priv-b"},
-		"publicSubnetIds":  {"subnet-pub-a", "subnet-pub-b"},
+		"privateSubnetIds": {"subnet-0aaa0aaa0aaa0aaa1", "subnet-0aaa0aaa0aaa0aaa2"},
+		"publicSubnetIds":  {"subnet-0bbb0bbb0bbb0bbb1", "subnet-0bbb0bbb0bbb0bbb2"},
 	} {
 		v, _ := get(cl, key)
 		if !slices.Equal(strs(v), want) {
 			t.Errorf("cluster %s = %v, want %v", key, strs(v), want)
 		}
 	}
-	if v, _ := get(cl, "vpcId"); v.StringValue() != "vpc-0abc" {
+	if v, _ := get(cl, "vpcId"); v.StringValue() != "vpc-0abc0abc0abc0abc0" {
 		t.Errorf("cluster vpcId = %v", v)
 	}
 	for _, ng := range ofType(res, typeNodeGroup) {
 		v, _ := get(ng.Inputs, "subnetIds")
-		if !slices.Equal(strs(v), []string{"subnet-priv-a", "subnet-priv-b"}) {
+		if !slices.Equal(strs(v), []string{"subnet-0aaa0aaa0aaa0aaa1", "subnet-0aaa0aaa0aaa0aaa2"}) {
 			t.Errorf("node group %s subnets %v, want the given private subnets", ng.Name, strs(v))
 		}
 	}
@@ -632,7 +636,7 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 	if strings.Contains(string(raw), "kube-reserved") {
 		t.Errorf("Bottlerocket sizes kube-reserved from max-pods itself; the TOML must not set it:\n%s", raw)
 	}
-	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/") {
+	if v, _ := get(lt.Inputs, "imageId"); !strings.Contains(v.StringValue(), "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/") {
 		t.Errorf("imageId %v is not Bottlerocket's SSM parameter", v)
 	}
 }
@@ -640,7 +644,7 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
 	for _, version := range []string{"", "v1.12.1-eksbuild.2"} {
 		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
-			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
+			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.35","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
 		})
 		in := oneWith(t, res, typeAddon, "addonName", "coredns").Inputs
 		got, set := get(in, "addonVersion")

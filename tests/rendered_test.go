@@ -8,12 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite stacks/rendered/<stack>.json from the current program")
+
+// snapshotDate is the day the Kubernetes version lifecycle is checked against in this package
+// (platform.Today), so that the golden snapshots and every render here stay the same as the
+// calendar moves. Move it forward together with the shipped stacks' Kubernetes version.
+var snapshotDate = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	platform.Today = func() time.Time { return snapshotDate }
+	os.Exit(m.Run())
+}
 
 // TestRendered_MatchesSnapshots re-renders every shipped stack and compares it with the
 // committed snapshot, so a pull request that changes infrastructure shows the change as a

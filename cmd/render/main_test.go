@@ -7,13 +7,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/eks-cilium/eks-cilium/components/platform"
 )
 
-// The command reads stacks/ relative to the working directory: run from the repo root.
+// The command reads stacks/ relative to the working directory: run from the repo root. The
+// Kubernetes version lifecycle is checked as of 2026-12-01, so results do not change with the
+// calendar.
 func TestMain(m *testing.M) {
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
+	platform.Today = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
 	os.Exit(m.Run())
 }
 
@@ -205,5 +211,68 @@ func TestRender_PrivateEndpointRendersAndSaysWhereToRun(t *testing.T) {
 	}
 	if strings.Contains(out, "restricted-public-endpoint") {
 		t.Errorf("the public-endpoint policy fired on a private endpoint:\n%s", out)
+	}
+}
+
+// Issue 10's cases (tests/fixtures/rules/refused): exit 1, nothing on stdout, every key named
+// on stderr with its rule. Their neighbours (tests/fixtures/rules/valid) render.
+func TestRender_RulesRefuseWhatAWSOrTheKubeletWouldAndRenderTheNeighbours(t *testing.T) {
+	refused := map[string][]string{
+		"Pulumi.payments-platform-production-euw1.yaml": {"eks-cilium:cluster.name", "eksRole-role", "derived from the stack name", "at most 43 characters"},
+		"Pulumi.long-prefix.yaml":                       {"eks-cilium:nodeGroups[0].name", "EKS node group name prefix", "(38) and the provider's 26-character unique suffix", "at most 36 characters"},
+		"Pulumi.kubelet-labels.yaml": {`eks-cilium:nodeGroups[0].labels["app.kubernetes.io/part-of"]`, `eks-cilium:nodeGroups[0].labels["node-role.kubernetes.io/worker"]`,
+			"the node never joins", "node.kubernetes.io/"},
+		"Pulumi.graviton-x86-ami.yaml":    {"eks-cilium:nodeGroups[0].instanceTypes[0]", "m6g.large", "arm64 (AWS Graviton)", "AL2023_ARM_64_STANDARD"},
+		"Pulumi.bottlerocket-arm-t3.yaml": {"eks-cilium:nodeGroups[0].instanceTypes[0]", "t3.medium", "boots arm64", "BOTTLEROCKET_x86_64"},
+		"Pulumi.envoy-maxpods.yaml":       {"eks-cilium:nodeGroups[0].maxPods", "exceeds the 59 pod IPs", "ingressController.enabled"},
+		"Pulumi.k8s-version.yaml":         {"eks-cilium:cluster.version", `"1.3"`, `did you mean "1.30"?`},
+		"Pulumi.k8s-ended.yaml":           {"eks-cilium:cluster.version", "left EKS extended support on 2026-03-23"},
+		"Pulumi.formats.yaml": {"eks-cilium:cluster.adminPrincipalArns[0]", "STS session", "eks-cilium:cluster.kmsKeyArn",
+			"us-east-1", "eks-cilium:vpc.availabilityZoneNames[1]", "availability zone ID"},
+	}
+	files, _ := filepath.Glob(filepath.Join("tests", "fixtures", "rules", "refused", "*.yaml"))
+	if len(files) != len(refused) {
+		t.Fatalf("%d refused fixtures, %d expectations", len(files), len(refused))
+	}
+	for _, f := range files {
+		t.Run("refused/"+filepath.Base(f), func(t *testing.T) {
+			code, out, errOut := runCLI("-config", f)
+			if code != 1 || out != "" {
+				t.Fatalf("exit %d (want 1), stdout %d bytes (want none); stderr:\n%s", code, len(out), errOut)
+			}
+			want, ok := refused[filepath.Base(f)]
+			if !ok {
+				t.Fatalf("no expectation for %s", f)
+			}
+			for _, w := range want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+	valid, _ := filepath.Glob(filepath.Join("tests", "fixtures", "rules", "valid", "*.yaml"))
+	if len(valid) < 7 {
+		t.Fatalf("only %d valid fixtures", len(valid))
+	}
+	shows := map[string][]string{
+		"Pulumi.envoy.yaml":          {`"usablePodIPsPerNode": 251`, `"reservedPerNodeCidr": 5`},
+		"Pulumi.k8s-extended.yaml":   {"eks-cilium:cluster.version", "extended support since 2026-07-29"},
+		"Pulumi.long-prefix.yaml":    {"general-purpose-workers-", strings.Repeat("n", 36) + "-"},
+		"Pulumi.graviton.yaml":       {"amazon-linux-2023/arm64", "bottlerocket/aws-k8s-1.35/arm64"},
+		"Pulumi.kubelet-labels.yaml": {"node.kubernetes.io/role"},
+	}
+	for _, f := range valid {
+		t.Run("valid/"+filepath.Base(f), func(t *testing.T) {
+			code, out, errOut := runCLI("-config", f, "-format", "json")
+			if code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+			}
+			for _, w := range shows[filepath.Base(f)] {
+				if !strings.Contains(out, w) {
+					t.Errorf("render lacks %q", w)
+				}
+			}
+		})
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	nodeadm "github.com/awslabs/amazon-eks-ami/nodeadm/api/v1alpha1"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
-	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/instancetypes"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -90,7 +90,7 @@ func TestNodeConfig_StrictDecodingCatchesAMisspeltField(t *testing.T) {
 // kube-reserved memory from the ENI pod count, CPU from the node's cores.
 func nodeadmGenerated(t *testing.T, instanceType string, vcpus int) []byte {
 	t.Helper()
-	eni, ok := ipplan.LookupInstance(instanceType)
+	eni, ok := instancetypes.Lookup(instanceType)
 	if !ok {
 		t.Fatalf("unknown instance type %s", instanceType)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -41,6 +42,10 @@ const SsmPolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 // NodeGroupArgs are the inputs of NodeGroup. Sizes and settings are plain (validated by
 // ipplan); cluster facts are Inputs because they come from the cluster.
 type NodeGroupArgs struct {
+	// Name is the node group's name in the configuration (eks-cilium:nodeGroups[].name); the
+	// EKS node group's name prefix and the instances' Name tag are built from it
+	// (awsnames.NodeGroupNamePrefix, awsnames.InstanceName).
+	Name string
 	// ClusterName is the EKS cluster to join.
 	ClusterName pulumi.StringInput
 	// KubernetesVersion selects the AMI ("1.33").
@@ -150,6 +155,9 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 	if err != nil {
 		return nil, err
 	}
+	if args.Name == "" {
+		return nil, fmt.Errorf("nodegroup %s: Name is required: it names the EKS node group and its instances", name)
+	}
 	if args.MaxPods < 1 || args.MaxSize < 1 || args.MinSize > args.DesiredSize || args.DesiredSize > args.MaxSize {
 		return nil, fmt.Errorf("nodegroup %s: need MaxPods >= 1 and 0 <= MinSize <= DesiredSize <= MaxSize, MaxSize >= 1 (got maxPods %d, sizes %d/%d/%d)",
 			name, args.MaxPods, args.MinSize, args.DesiredSize, args.MaxSize)
@@ -206,21 +214,27 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 		UpdateDefaultVersion: pulumi.Bool(true),
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{&ec2.LaunchTemplateTagSpecificationArgs{
 			ResourceType: pulumi.String("instance"),
-			Tags:         pulumi.StringMap{"Name": pulumi.Sprintf("%s-%s", args.ClusterName, name)},
+			Tags: pulumi.StringMap{"Name": args.ClusterName.ToStringOutput().ApplyT(func(cluster string) string {
+				return awsnames.InstanceName(cluster, args.Name)
+			}).(pulumi.StringOutput)},
 		}},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	ngOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(append(attachments, args.DependsOn...))}
+	// The name prefix used to repeat the Platform's name ("<cluster>-<group>-"); a group that
+	// exists keeps the name it has instead of being replaced (the prefix forces replacement).
+	ignore := []string{"nodeGroupNamePrefix"}
 	if args.IgnoreScalingChanges {
-		ngOpts = append(ngOpts, pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+		ignore = append(ignore, "scalingConfig.desiredSize")
 	}
+	ngOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(append(attachments, args.DependsOn...)), pulumi.IgnoreChanges(ignore)}
 	ng, err := eks.NewNodeGroup(ctx, name, &eks.NodeGroupArgs{
 		ClusterName: args.ClusterName,
-		// A prefix, not a name: changes that replace the group create the new one first.
-		NodeGroupNamePrefix: pulumi.Sprintf("%s-", name),
+		// A prefix, not a name: changes that replace the group create the new one first. The
+		// group lives in its cluster, so its name need not repeat the cluster's.
+		NodeGroupNamePrefix: pulumi.String(awsnames.NodeGroupNamePrefix(args.Name)),
 		NodeRoleArn:         role.Arn,
 		SubnetIds:           args.SubnetIds,
 		InstanceTypes:       pulumi.ToStringArray(args.InstanceTypes),

@@ -4,8 +4,11 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
+	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/eks-cilium/eks-cilium/components/addons"
 	"github.com/eks-cilium/eks-cilium/components/cilium"
 	"github.com/eks-cilium/eks-cilium/components/cluster"
@@ -54,13 +57,20 @@ type Platform struct {
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 }
 
-// NewPlatform validates the configuration with ipplan.New and the day-2 guard and, only if
+// NewPlatform validates the configuration with Validate and the day-2 guard and, only if
 // both pass, creates everything. An invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
 	cfg := args.Config
 	plan, err := Validate(cfg)
 	if err != nil {
 		return nil, err
+	}
+	// Validate assumes the program's choice, a Platform named after its cluster; resource
+	// names (and the AWS names Pulumi derives from them) follow the name actually given.
+	if name != cfg.ClusterName() {
+		if probs := rules.CheckNamesOf(name, cfg); len(probs) > 0 {
+			return nil, probs
+		}
 	}
 	warnings, err := guard.Check(args.Previous, cfg)
 	if err != nil {
@@ -149,7 +159,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		args.CertificateAuthority = cl.CertificateAuthority
 		args.SubnetIds = privateIds
 		args.DependsOn = append([]pulumi.Resource{cil.Release, cl.Eks}, network...)
-		group, err := nodegroup.NewNodeGroup(ctx, fmt.Sprintf("%s-%s", name, ng.Name), &args, parent)
+		group, err := nodegroup.NewNodeGroup(ctx, awsnames.NodeGroupResource(name, ng.Name), &args, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +218,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 				WebhookPort:      webhook,
 				MetricsPort:      metrics,
 				ReplicaCount:     lbc.ReplicaCountOrDefault(),
-				RoleName:         clusterName + rules.AddonsLBCRoleSuffix,
+				RoleName:         awsnames.LoadBalancerControllerRole(clusterName),
 				PodIdentityAgent: agent,
 				Provider:         cl.Provider,
 				// It resolves AWS API endpoints through CoreDNS (dnsPolicy ClusterFirstWithHostNet).
@@ -243,6 +253,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 func nodeGroupArgs(cfg stackconfig.Config, plan *ipplan.Plan, i int) nodegroup.NodeGroupArgs {
 	ng := cfg.NodeGroups[i]
 	return nodegroup.NodeGroupArgs{
+		Name:                 ng.Name,
 		KubernetesVersion:    cfg.Cluster.Version,
 		ServiceCidr:          cfg.Cluster.ServiceCidr,
 		InstanceTypes:        ng.InstanceTypes,
@@ -289,26 +300,49 @@ func Notices(cfg stackconfig.Config) []string {
 	return out
 }
 
-// Validate checks a configuration completely without registering anything: the IP plan
-// and every other rule of ipplan, the extra Cilium values, the add-ons and the host port
-// plan. The error is stackconfig.Problems.
+// Today is the date the Kubernetes version lifecycle is checked against (rules.Check). The
+// program and the render use the real date; the snapshot tests pin it so that the golden
+// files do not change with the calendar.
+var Today = func() time.Time { return time.Now().UTC() }
+
+// Validate checks a configuration completely without registering anything: the address plan
+// and capacity (ipplan), every other rule (rules, as of Today, add-ons included), the extra
+// Cilium values and the host port plan.
+// All refusals come back at once, sorted by key, as stackconfig.Problems; the plan's Warnings
+// carry the warnings of both.
 func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
+	var refusals stackconfig.Problems
 	plan, err := ipplan.New(cfg)
-	if err != nil {
+	var probs stackconfig.Problems
+	switch {
+	case errors.As(err, &probs):
+		refusals = append(refusals, probs...)
+	case err != nil:
 		return nil, err
 	}
-	if err := cilium.CheckExtra(cfg.Cilium.Values); err != nil {
+	warnings, refused := rules.Check(cfg, Today())
+	refusals = append(refusals, refused...)
+	err = cilium.CheckExtra(cfg.Cilium.Values)
+	switch {
+	case errors.As(err, &probs):
+		refusals = append(refusals, probs...)
+	case err != nil:
 		return nil, err
 	}
-	if probs := rules.CheckAddons(cfg); len(probs) > 0 {
-		return nil, probs
+	if len(refusals) == 0 {
+		if _, err := HostPortMap(cfg, plan); err != nil {
+			refusals = append(refusals, stackconfig.Problem{
+				Key: stackconfig.KeyAddons, Value: "", Rule: err.Error(),
+				Fix: "move the Cilium port named in eks-cilium:cilium.values away from the add-ons' ports (see the render's host port map)",
+			})
+		}
 	}
-	if _, err := HostPortMap(cfg, plan); err != nil {
-		return nil, stackconfig.Problems{{
-			Key: stackconfig.KeyAddons, Value: "", Rule: err.Error(),
-			Fix: "move the Cilium port named in eks-cilium:cilium.values away from the add-ons' ports (see the render's host port map)",
-		}}
+	if len(refusals) > 0 {
+		refusals.Sort()
+		return nil, refusals
 	}
+	plan.Warnings = append(plan.Warnings, warnings...)
+	plan.Warnings.Sort()
 	return plan, nil
 }
 

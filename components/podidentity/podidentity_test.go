@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/rules"
+	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -221,7 +221,7 @@ func TestServiceAccountRole_RefusesBadArgsBeforeRegisteringAnything(t *testing.T
 // The validation that runs before anything is registered must refuse exactly the names this
 // constructor refuses.
 func TestMaxRoleResourceName_IsTheLimitTheRulesCheck(t *testing.T) {
-	if MaxRoleResourceName != rules.AddonsMaxRoleResourceName {
-		t.Errorf("MaxRoleResourceName %d, rules.AddonsMaxRoleResourceName %d", MaxRoleResourceName, rules.AddonsMaxRoleResourceName)
+	if want := awsnames.IAMRoleMax - awsnames.AutonameSuffix; MaxRoleResourceName != want {
+		t.Errorf("MaxRoleResourceName %d, awsnames allows %d", MaxRoleResourceName, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -103,6 +104,8 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	var nats []*ec2.NatGateway
 	for i, s := range args.Subnets {
 		az := fmt.Sprintf("%s-%d", name, i)
+		// The tag key repeats the cluster name (awsnames checks its length).
+		cluster := awsnames.ClusterTagKey(args.ClusterName)
 		// Subnets never map public IPs: public ones hold load balancers and NAT gateways, and
 		// nodes only ever go into private ones. The role tags let load balancers find them.
 		subnet := func(suffix string, cidr netip.Prefix, roleTag string) (*ec2.Subnet, error) {
@@ -114,7 +117,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 				Tags: pulumi.StringMap{
 					"Name":  pulumi.String(az + "-" + suffix),
 					roleTag: pulumi.String("1"),
-					"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared"),
+					cluster: pulumi.String("shared"),
 				},
 			}, parent)
 		}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"gopkg.in/yaml.v3"
@@ -133,6 +134,47 @@ func TestChart_ENIModeIsDetected(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChart_EnvoySwitchesAreThePlannersList renders the real chart with each Helm value that
+// may turn on Cilium's Envoy configuration and checks that the agent gets enable-envoy-config
+// (it then takes Envoy's ingress IP from every node CIDR) exactly when ipplan.EnvoyEnabledBy
+// says so: the planner's pod count per node follows the chart, not a guess.
+func TestChart_EnvoySwitchesAreThePlannersList(t *testing.T) {
+	_, values := programValues(t, "../../stacks/Pulumi.dev.yaml")
+	on, off := map[string]any{"enabled": true}, map[string]any{"enabled": false}
+	cases := []map[string]any{
+		{},
+		{"ingressController": on},
+		{"ingressController": off},
+		{"gatewayAPI": on},
+		{"gatewayAPI": off},
+		{"envoyConfig": on},
+		{"envoyConfig": off},
+		{"loadBalancer": map[string]any{"l7": map[string]any{"backend": "envoy"}}},
+		{"loadBalancer": map[string]any{"l7": map[string]any{"backend": "disabled"}}},
+	}
+	for _, version := range chartVersions {
+		chrt := loadChart(t, filepath.Join(chartsDir, "cilium-"+version+".tgz"))
+		for _, extra := range cases {
+			name := fmt.Sprintf("%s/%v", version, extra)
+			t.Run(name, func(t *testing.T) {
+				merged := deepCopy(values)
+				for k, v := range deepCopy(extra) {
+					merged[k] = v
+				}
+				objs, err := renderChart(chrt, merged, "1.35")
+				if err != nil {
+					t.Fatalf("rendering with %v: %v", extra, err)
+				}
+				data := configMapData(t, find(t, objs, "ConfigMap", "cilium-config"))
+				got := data["enable-envoy-config"] == "true"
+				if want := ipplan.EnvoyEnabledBy(extra) != ""; got != want {
+					t.Errorf("chart %s with %v: enable-envoy-config %q; the planner counts Envoy's IP: %v", version, extra, data["enable-envoy-config"], want)
+				}
+			})
+		}
 	}
 }
 

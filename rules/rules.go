@@ -1,0 +1,106 @@
+// Package rules holds the configuration rules that are not about addresses: names and the
+// AWS limits on them, node labels the kubelet accepts, instance architectures, Kubernetes
+// versions EKS offers, the formats of ARNs, regions and zones, node group and Cilium chart
+// fields. Each concern is one file with its own tests and cites the upstream rule it mirrors.
+// Package ipplan keeps the address plan and capacity; platform.Validate runs both and reports
+// every problem at once. It imports no Pulumi package.
+package rules
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+)
+
+// A Concern checks one part of a configuration and returns what it accepts with a caveat
+// (warnings) and what it refuses; every Problem names the key, the value, the rule and,
+// where there is one, the fix.
+type Concern func(cfg stackconfig.Config) (warnings, refusals stackconfig.Problems)
+
+// concerns are every rule of this package except those that need the date. A new concern is
+// a file with its Concern and one line here.
+var concerns = []Concern{
+	CheckNames,
+	CheckNodeGroups,
+	CheckLabels,
+	CheckArchitecture,
+	CheckVpc,
+	CheckARNs,
+	CheckCoreDNS,
+	CheckCilium,
+	CheckAddons,
+}
+
+// Check runs every concern over cfg. today is the date the Kubernetes version lifecycle is
+// checked against (the program passes the real date; tests and snapshots pin it). Both lists
+// are sorted by key.
+func Check(cfg stackconfig.Config, today time.Time) (warnings, refusals stackconfig.Problems) {
+	for _, c := range append(slices.Clone(concerns), KubernetesVersionOn(today)) {
+		w, r := c(cfg)
+		warnings = append(warnings, w...)
+		refusals = append(refusals, r...)
+	}
+	warnings.Sort()
+	refusals.Sort()
+	return warnings, refusals
+}
+
+// collector gathers the problems of one concern; nothing stops at the first.
+type collector struct {
+	warned, refused stackconfig.Problems
+}
+
+func (c *collector) refuse(key, value, rule, fix string) {
+	c.refused = append(c.refused, stackconfig.Problem{Key: key, Value: value, Rule: rule, Fix: fix})
+}
+
+func (c *collector) warn(key, value, rule string) {
+	c.warned = append(c.warned, stackconfig.Problem{Key: key, Value: value, Rule: rule})
+}
+
+func (c *collector) result() (warnings, refusals stackconfig.Problems) { return c.warned, c.refused }
+
+// oneOf refuses value unless it is in allowed, suggesting the nearest allowed value.
+func (c *collector) oneOf(key, value string, allowed []string) bool {
+	if slices.Contains(allowed, value) {
+		return true
+	}
+	shown := make([]string, len(allowed))
+	for i, a := range allowed {
+		shown[i] = strconv.Quote(a)
+	}
+	fix := ""
+	if n := stackconfig.Nearest(value, allowed); n != "" {
+		fix = "did you mean " + strconv.Quote(n) + "?"
+	}
+	c.refuse(key, value, "must be one of "+strings.Join(shown, ", "), fix)
+	return false
+}
+
+func at(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
+
+func nodeGroupKey(i int, field string) string {
+	return at(stackconfig.KeyNodeGroups, i) + "." + field
+}
+
+func listValue(list []string) string { return "[" + strings.Join(list, ", ") + "]" }
+
+// Config keys the rules name.
+const (
+	keyClusterName        = stackconfig.KeyCluster + ".name"
+	keyClusterVersion     = stackconfig.KeyCluster + ".version"
+	keyAdminPrincipalArns = stackconfig.KeyCluster + ".adminPrincipalArns"
+	keyKmsKeyArn          = stackconfig.KeyCluster + ".kmsKeyArn"
+	keyCorednsVersion     = stackconfig.KeyCluster + ".corednsVersion"
+	keyVpcAZNames         = stackconfig.KeyVpc + ".availabilityZoneNames"
+	keyVpcNatGateways     = stackconfig.KeyVpc + ".natGateways"
+	keyVpcID              = stackconfig.KeyVpc + ".id"
+	keyVpcPrivateSubnets  = stackconfig.KeyVpc + ".privateSubnetIds"
+	keyVpcPublicSubnets   = stackconfig.KeyVpc + ".publicSubnetIds"
+	keyCiliumVersion      = stackconfig.KeyCilium + ".version"
+	keyTunnelProtocol     = stackconfig.KeyCilium + ".tunnelProtocol"
+	keyEncryption         = stackconfig.KeyCilium + ".encryption"
+)

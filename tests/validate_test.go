@@ -1,0 +1,91 @@
+package tests
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+)
+
+// validConfig is a valid stack: 3 AZs in 192.168.0.0/16, pods in 10.200.0.0/16 cut into /24s,
+// one m5.large group of 2/3/6 at 110 pods.
+func validConfig() stackconfig.Config {
+	cfg := stackconfig.Defaults()
+	cfg.Stack, cfg.Region = "test", "eu-west-1"
+	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"10.200.0.0/16"}
+	ng := stackconfig.DefaultNodeGroup()
+	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
+	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
+	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}
+	return cfg
+}
+
+func validateProblems(t *testing.T, cfg stackconfig.Config) stackconfig.Problems {
+	t.Helper()
+	_, err := platform.Validate(cfg)
+	var ps stackconfig.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Validate returned %v, want stackconfig.Problems", err)
+	}
+	return ps
+}
+
+func keys(ps stackconfig.Problems) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Key)
+	}
+	return strings.Join(out, " ")
+}
+
+// The planner's, the rules' and the Cilium values' problems come back together, sorted.
+func TestValidate_ReportsEveryProblemAtOnce(t *testing.T) {
+	cfg := validConfig()
+	cfg.Vpc.Cidr = "192.168.0.0/8"
+	cfg.NodeGroups[0].InstanceTypes = []string{"m5.lrage"}
+	ps := validateProblems(t, cfg)
+	if got, want := keys(ps), "eks-cilium:nodeGroups[0].instanceTypes[0] eks-cilium:vpc.cidr"; got != want {
+		t.Errorf("keys %q, want %q:\n%v", got, want, ps)
+	}
+	cfg.Cilium.Values = map[string]any{"routingMode": "native"}
+	cfg.Cluster.Version = "1.3"
+	ps = validateProblems(t, cfg)
+	want := "eks-cilium:cilium.values.routingMode eks-cilium:cluster.version eks-cilium:nodeGroups[0].instanceTypes[0] eks-cilium:vpc.cidr"
+	if got := keys(ps); got != want {
+		t.Errorf("keys %q, want %q:\n%v", got, want, ps)
+	}
+}
+
+func TestValidate_ProblemsAreSortedByKeyWithNumericIndices(t *testing.T) {
+	cfg := validConfig()
+	for i := 1; i <= 11; i++ {
+		ng := cfg.NodeGroups[0]
+		ng.Name = "g" + strings.Repeat("x", i)
+		cfg.NodeGroups = append(cfg.NodeGroups, ng)
+	}
+	cfg.NodeGroups[2].DiskSize = 1
+	cfg.NodeGroups[10].DiskSize = 1
+	cfg.NodeGroups[3].MaxUnavailable = 0
+	cfg.Cluster.Version = "latest"
+	want := "eks-cilium:cluster.version eks-cilium:nodeGroups[2].diskSize eks-cilium:nodeGroups[3].maxUnavailable eks-cilium:nodeGroups[10].diskSize"
+	if got := keys(validateProblems(t, cfg)); got != want {
+		t.Errorf("keys %q, want %q", got, want)
+	}
+}
+
+// Warnings of the planner and of the rules join the plan's, sorted (the date is the package's
+// snapshotDate, on which 1.33 is in extended support).
+func TestValidate_WarningsOfBothJoinThePlan(t *testing.T) {
+	cfg := validConfig()
+	cfg.Cluster.Version = "1.33"
+	cfg.NodeGroups[0].MaxPods = 200
+	plan, err := platform.Validate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keys(plan.Warnings), "eks-cilium:cluster.version eks-cilium:nodeGroups[0].maxPods"; got != want {
+		t.Errorf("warnings %q, want %q:\n%v", got, want, plan.Warnings)
+	}
+}
