@@ -4,6 +4,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/eks-cilium/eks-cilium/components/cilium"
@@ -13,6 +14,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -192,9 +194,17 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 // and every other rule of ipplan, and the extra Cilium values. The error is
 // stackconfig.Problems.
 func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
+	karpenterProbs := rules.CheckKarpenter(cfg)
 	plan, err := ipplan.New(cfg)
 	if err != nil {
-		return nil, err
+		var probs stackconfig.Problems
+		if !errors.As(err, &probs) {
+			return nil, err
+		}
+		return nil, append(probs, karpenterProbs...)
+	}
+	if len(karpenterProbs) > 0 {
+		return nil, karpenterProbs
 	}
 	if err := cilium.CheckExtra(cfg.Cilium.Values); err != nil {
 		return nil, err
