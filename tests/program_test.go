@@ -65,6 +65,32 @@ func one(t *testing.T, res *render.Result, typ string) render.Resource {
 	return all[0]
 }
 
+// ciliumRelease is the Cilium Helm release (a stack with Karpenter has two more releases).
+func ciliumRelease(t *testing.T, res *render.Result) render.Resource {
+	t.Helper()
+	return oneWhere(t, res, typeRelease, "chart", "cilium")
+}
+
+// corednsAddon is the CoreDNS addon (Karpenter adds the Pod Identity agent addon).
+func corednsAddon(t *testing.T, res *render.Result) render.Resource {
+	t.Helper()
+	return oneWhere(t, res, typeAddon, "addonName", "coredns")
+}
+
+func oneWhere(t *testing.T, res *render.Result, typ, input, value string) render.Resource {
+	t.Helper()
+	var found []render.Resource
+	for _, r := range ofType(res, typ) {
+		if v, ok := r.Inputs[resource.PropertyKey(input)]; ok && v.IsString() && v.StringValue() == value {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one %s with %s %q, got %d", typ, input, value, len(found))
+	}
+	return found[0]
+}
+
 // get walks a dotted path through a PropertyMap ("values.ipam.mode").
 func get(m resource.PropertyMap, path string) (resource.PropertyValue, bool) {
 	v := resource.NewProperty(m)
@@ -130,6 +156,31 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 			typeLT:                            ngs,
 			typeNodeGroup:                     ngs,
 			typeAddon:                         1,
+		}
+		if k := cfg.Karpenter; k != nil {
+			// components/karpenter: node role (+2 policies, access entry), queue (+policy, 5
+			// rules and targets), the controller's Pod Identity role, two releases, two objects
+			// per node pool; and the Pod Identity agent addon.
+			pools := len(k.NodePools)
+			for typ, n := range map[string]int{
+				"eks-cilium:index:Karpenter":                            1,
+				"eks-cilium:index:PodIdentityRole":                      1,
+				"aws:iam/role:Role":                                     2,
+				"aws:iam/rolePolicy:RolePolicy":                         1,
+				typeAttach:                                              2,
+				"aws:eks/accessEntry:AccessEntry":                       1,
+				"aws:eks/podIdentityAssociation:PodIdentityAssociation": 1,
+				"aws:sqs/queue:Queue":                                   1,
+				"aws:sqs/queuePolicy:QueuePolicy":                       1,
+				"aws:cloudwatch/eventRule:EventRule":                    5,
+				"aws:cloudwatch/eventTarget:EventTarget":                5,
+				typeRelease:                                             2,
+				typeAddon:                                               1,
+				"kubernetes:karpenter.sh/v1:NodePool":                   pools,
+				"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":          pools,
+			} {
+				want[typ] += n
+			}
 		}
 		for typ, n := range want {
 			if counts[typ] != n {
@@ -221,7 +272,7 @@ func TestCluster_KubeProxyReplacementOnAndOff(t *testing.T) {
 			if !kpr && ok {
 				t.Errorf("kubeProxyAddonOptions set without replacement: %v", enabled)
 			}
-			values := one(t, res, typeRelease).Inputs
+			values := ciliumRelease(t, res).Inputs
 			if v, _ := get(values, "values.kubeProxyReplacement"); v.BoolValue() != kpr {
 				t.Errorf("values.kubeProxyReplacement = %v, want %v", v, kpr)
 			}
@@ -313,6 +364,9 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 		for range cfg.NodeGroups {
 			want = append(want, "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy")
 		}
+		if cfg.Karpenter != nil { // Karpenter's node role: the same two
+			want = append(want, "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy")
+		}
 		sort.Strings(want)
 		if !slices.Equal(policies, want) {
 			t.Errorf("%s: node role policies %v, want exactly %v (never the CNI policy)", cfg.Stack, policies, want)
@@ -335,7 +389,7 @@ func TestCilium_ReleaseValuesFromConfig(t *testing.T) {
 	for _, path := range shippedStacks(t) {
 		res := renderStack(t, path, nil)
 		cfg := res.Config
-		in := one(t, res, typeRelease).Inputs
+		in := ciliumRelease(t, res).Inputs
 		check := map[string]any{
 			"chart":               "cilium",
 			"version":             cfg.Cilium.Version,
@@ -369,7 +423,7 @@ func TestCilium_ReleaseValuesFromConfig(t *testing.T) {
 func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
 	for _, path := range shippedStacks(t) {
 		res := renderStack(t, path, nil)
-		release := one(t, res, typeRelease)
+		release := ciliumRelease(t, res)
 		cluster := one(t, res, typeCluster)
 		provider := one(t, res, typeK8s)
 		if release.Provider != provider.URN {
@@ -378,7 +432,7 @@ func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
 		if !slices.Contains(provider.DependsOn, cluster.URN) {
 			t.Errorf("kubernetes provider does not depend on the cluster (kubeconfig): %v", provider.DependsOn)
 		}
-		addon := one(t, res, typeAddon)
+		addon := corednsAddon(t, res)
 		for _, ng := range ofType(res, typeNodeGroup) {
 			if !slices.Contains(ng.DependsOn, release.URN) {
 				t.Errorf("node group %s does not depend on the Cilium release: %v", ng.Name, ng.DependsOn)
@@ -574,7 +628,7 @@ func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
 		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
 			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.33","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
 		})
-		in := one(t, res, typeAddon).Inputs
+		in := corednsAddon(t, res).Inputs
 		got, set := get(in, "addonVersion")
 		if (version == "") == set || (set && got.StringValue() != version) {
 			t.Errorf("corednsVersion %q: addon addonVersion = %v (set %v)", version, got, set)

@@ -130,6 +130,7 @@ func TestE2E_DevStackRunsCiliumAsTheOnlyCNI(t *testing.T) {
 	})
 	t.Run("PodToPodAcrossNodesAndService", func(t *testing.T) { checkOverlay(t, kube, pools) })
 	t.Run("CiliumConnectivityTest", func(t *testing.T) { ciliumConnectivityTest(t, kubeconfigFile) })
+	t.Run("KarpenterNodeJoinsTaintedUntilCiliumRuns", func(t *testing.T) { checkKarpenter(t, kube, cfg, pools) })
 }
 
 func hasAWSCredentials() bool {
