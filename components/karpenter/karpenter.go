@@ -56,7 +56,7 @@ type KarpenterArgs struct {
 	// Endpoint is the API server URL.
 	Endpoint pulumi.StringInput
 	// NodePools are the pools, each with its plan (same order).
-	NodePools []NodePool
+	NodePools []Pool
 	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
 	// PodIdentityAgent is the eks-pod-identity-agent addon; the controller's credentials come
@@ -66,8 +66,8 @@ type KarpenterArgs struct {
 	DependsOn []pulumi.Resource
 }
 
-// NodePool is one pool's objects, rendered by the pure functions of objects.go.
-type NodePool struct {
+// Pool is one node pool's objects, rendered by the pure functions of objects.go.
+type Pool struct {
 	Pool  NodePoolInput
 	Class NodeClassInput
 }
@@ -206,7 +206,7 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 	if err != nil {
 		return nil, err
 	}
-	values := pulumi.ToMap(Values(ValuesInput{ClusterName: args.ClusterName, VMMemoryOverheadPercent: ipplan.KarpenterVMMemoryOverheadPercent}))
+	values := input(Values(ValuesInput{ClusterName: args.ClusterName, VMMemoryOverheadPercent: ipplan.KarpenterVMMemoryOverheadPercent})).(pulumi.Map)
 	settings := values["settings"].(pulumi.Map)
 	settings["clusterEndpoint"] = args.Endpoint
 	settings["interruptionQueue"] = queue.Name
@@ -257,7 +257,7 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 // customResource applies one rendered object; specOutputs replace spec fields whose values
 // the cloud computes (the node role's name), so the rest stays visible in a preview.
 func customResource(ctx *pulumi.Context, name string, obj map[string]any, specOutputs map[string]pulumi.Input, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
-	spec := pulumi.ToMap(obj["spec"].(map[string]any))
+	spec := input(obj["spec"]).(pulumi.Map)
 	for k, v := range specOutputs {
 		spec[k] = v
 	}
@@ -294,4 +294,32 @@ func QueuePolicy(queueArn string) (string, error) {
 		},
 	})
 	return string(b), err
+}
+
+// input turns rendered plain values into Pulumi inputs of the same shape, so that single
+// fields can be replaced by outputs and the rest stays known in a preview.
+func input(v any) pulumi.Input {
+	switch x := v.(type) {
+	case map[string]any:
+		m := pulumi.Map{}
+		for k, e := range x {
+			m[k] = input(e)
+		}
+		return m
+	case []any:
+		a := make(pulumi.Array, len(x))
+		for i, e := range x {
+			a[i] = input(e)
+		}
+		return a
+	case string:
+		return pulumi.String(x)
+	case int:
+		return pulumi.Int(x)
+	case float64:
+		return pulumi.Float64(x)
+	case bool:
+		return pulumi.Bool(x)
+	}
+	panic(fmt.Sprintf("karpenter: no input for %T", v)) // the renderers only produce the types above
 }

@@ -277,7 +277,7 @@ func KarpenterArgs(cfg stackconfig.Config, plan *ipplan.Plan, cl *cluster.Cluste
 	}
 	for i, raw := range cfg.Karpenter.NodePools {
 		np, p := raw.Resolved(), plan.Karpenter.NodePools[i]
-		args.NodePools = append(args.NodePools, karpenter.NodePool{
+		args.NodePools = append(args.NodePools, karpenter.Pool{
 			Pool: karpenter.NodePoolInput{
 				Name: np.Name, InstanceFamilies: np.InstanceFamilies, InstanceCategories: np.InstanceCategories,
 				CapacityTypes: np.CapacityTypes, Architectures: np.Architectures,
