@@ -134,6 +134,11 @@ func For(platform string, cfg stackconfig.Config) []Name {
 		names = append(names, AutonamedRole("IAM role of the AWS Load Balancer Controller",
 			LoadBalancerControllerRole(cluster), clusterKey, cluster, false))
 	}
+	if cfg.Karpenter != nil {
+		names = append(names,
+			AutonamedRole("IAM role of the Karpenter controller", KarpenterControllerRole(platform), platformKey, platform, false),
+			AutonamedRole("IAM role of Karpenter's nodes", KarpenterNodeRole(platform), platformKey, platform, false))
+	}
 	for i, g := range cfg.NodeGroups {
 		key := stackconfig.KeyNodeGroups + "[" + strconv.Itoa(i) + "].name"
 		resource := NodeGroupResource(platform, g.Name)
@@ -155,6 +160,14 @@ func For(platform string, cfg stackconfig.Config) []Name {
 // LoadBalancerControllerRole is the resource name (the autoname prefix) of the AWS Load
 // Balancer Controller's Pod Identity role.
 func LoadBalancerControllerRole(cluster string) string { return cluster + "-lbc" }
+
+// KarpenterControllerRole is the resource name (the autoname prefix) of the Karpenter
+// controller's Pod Identity role; components/karpenter registers it under the Platform's name.
+func KarpenterControllerRole(platform string) string { return platform + "-karpenter" }
+
+// KarpenterNodeRole is the resource name (the autoname prefix) of the IAM role of the nodes
+// Karpenter launches; its EC2NodeClass names the role.
+func KarpenterNodeRole(platform string) string { return platform + "-karpenter-node" }
 
 // AutonamedRole is an IAM role Pulumi autonames from resourceName; key and keyValue are the
 // configuration key and value that make the name long, and clusterPart says the cluster (or

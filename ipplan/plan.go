@@ -50,6 +50,8 @@ type Plan struct {
 	Subnets []AZSubnets
 	// NodeGroups follows the order of eks-cilium:nodeGroups.
 	NodeGroups []NodeGroupPlan
+	// Karpenter is Karpenter's share of the node CIDRs (ipplan/karpenter.go); nil without it.
+	Karpenter *KarpenterPlan
 	// Warnings are accepted but questionable choices, sorted by key.
 	Warnings stackconfig.Problems
 }
@@ -128,6 +130,7 @@ func New(cfg stackconfig.Config) (*Plan, error) {
 			c.checkNodeCIDRCapacity(p)
 		}
 	}
+	c.checkKarpenter(p, maskOK, maskOK && poolFits && podsOK, groupsOK)
 	if !cfg.Vpc.UsesExistingVpc() && vpcOK && azsOK {
 		p.Subnets = c.checkSubnets(p.VpcCIDR, azs, p.NodeCIDRsNeeded, groupsOK)
 	}

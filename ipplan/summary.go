@@ -58,6 +58,9 @@ func (p *Plan) Summary() string {
 			g.MinSize, g.DesiredSize, g.MaxSize, g.Surge, maxPods, g.ENIMaxPods, g.DensityRatio)
 	}
 	w.Flush()
+	if p.Karpenter != nil {
+		b.WriteString("\n" + p.Karpenter.Summary(p))
+	}
 
 	if len(p.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")

@@ -34,6 +34,13 @@ func TestArgs_FieldNamesAreTheStackKeys(t *testing.T) {
 		{ekscilium.ClusterConfig{}, stackconfig.ClusterConfig{}},
 		{ekscilium.NodeGroupConfig{}, stackconfig.NodeGroupConfig{}},
 		{ekscilium.CiliumConfig{}, stackconfig.CiliumConfig{}},
+		{ekscilium.AddonsConfig{}, stackconfig.AddonsConfig{}},
+		{ekscilium.MetricsServerConfig{}, stackconfig.MetricsServerConfig{}},
+		{ekscilium.AwsLoadBalancerControllerConfig{}, stackconfig.AwsLoadBalancerControllerConfig{}},
+		{ekscilium.KarpenterConfig{}, stackconfig.KarpenterConfig{}},
+		{ekscilium.NodePoolConfig{}, stackconfig.NodePoolConfig{}},
+		{ekscilium.InstanceSize{}, stackconfig.InstanceSize{}},
+		{ekscilium.NodePoolLimits{}, stackconfig.NodePoolLimits{}},
 	}
 	for _, tc := range cases {
 		got := tagNames(reflect.TypeOf(tc.args), "pulumi")
@@ -80,6 +87,35 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 			}
 			if cfg.Cluster.ServiceCidr != stackconfig.Defaults().Cluster.ServiceCidr {
 				t.Errorf("a partial cluster object lost the default serviceCidr: %q", cfg.Cluster.ServiceCidr)
+			}
+		}},
+		{"absent add-ons and Karpenter stay absent", func() ekscilium.PlatformArgs { return minimal },
+			func(t *testing.T, cfg stackconfig.Config) {
+				if cfg.Addons != nil || cfg.Karpenter != nil {
+					t.Errorf("addons %+v karpenter %+v, want nil (nothing installed)", cfg.Addons, cfg.Karpenter)
+				}
+			}},
+		{"add-ons and node pools keep what is set and leave the rest to Resolved", func() ekscilium.PlatformArgs {
+			a := minimal
+			a.Addons = &ekscilium.AddonsConfig{MetricsServer: &ekscilium.MetricsServerConfig{Version: "3.13.1"},
+				AwsLoadBalancerController: &ekscilium.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: ptr(3)}}
+			a.Karpenter = &ekscilium.KarpenterConfig{Version: "1.14.1", NodePools: []ekscilium.NodePoolConfig{{
+				Name: "default", InstanceCategories: []string{"c", "m"}, AmiVersion: "v20260512",
+				MinInstance: &ekscilium.InstanceSize{Cpu: ptr(4)}, Limits: ekscilium.NodePoolLimits{Cpu: 16, Memory: ptr("64Gi")},
+			}}}
+			return a
+		}, func(t *testing.T, cfg stackconfig.Config) {
+			wantAddons := &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "3.13.1"},
+				AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 3}}
+			if !reflect.DeepEqual(cfg.Addons, wantAddons) {
+				t.Errorf("addons %+v, want %+v", cfg.Addons, wantAddons)
+			}
+			wantKarpenter := &stackconfig.KarpenterConfig{Version: "1.14.1", NodePools: []stackconfig.NodePoolConfig{{
+				Name: "default", InstanceCategories: []string{"c", "m"}, AmiVersion: "v20260512",
+				MinInstance: stackconfig.InstanceSize{Cpu: 4}, Limits: stackconfig.NodePoolLimits{Cpu: 16, Memory: "64Gi"},
+			}}}
+			if !reflect.DeepEqual(cfg.Karpenter, wantKarpenter) {
+				t.Errorf("karpenter %+v, want %+v", cfg.Karpenter, wantKarpenter)
 			}
 		}},
 		{"stack and region come from the program", func() ekscilium.PlatformArgs { return minimal },

@@ -121,7 +121,7 @@ func TestSchema_PlatformIsAComponentWithDocumentedInputs(t *testing.T) {
 	if res.Description == "" {
 		t.Errorf("%s has no description", platformToken)
 	}
-	want := []string{"cilium", "cluster", "nodeGroups", "vpc"}
+	want := []string{"addons", "cilium", "cluster", "karpenter", "nodeGroups", "vpc"}
 	if got := keys(res.InputProperties); !slices.Equal(got, want) {
 		t.Errorf("inputs = %v, want %v", got, want)
 	}
@@ -174,6 +174,9 @@ func TestSchema_NestedTypesKeepCiliumAndStackKeyNames(t *testing.T) {
 			"diskSize": "integer", "maxUnavailable": "integer", "ignoreScalingChanges": "boolean",
 			"enableSsm": "boolean", "labels": "object",
 		}, []string{"desiredSize", "instanceTypes", "maxSize", "minSize", "name"}},
+		// Objects are references to their own types (no "type" of their own).
+		{"addons", map[string]string{"metricsServer": "", "awsLoadBalancerController": ""}, nil},
+		{"karpenter", map[string]string{"version": "string", "nodePools": "array"}, []string{"nodePools", "version"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.input, func(t *testing.T) {

@@ -30,6 +30,9 @@ var _ pulumi.MockResourceMonitor = (*cloud)(nil)
 // FakeEndpoint is the API server URL of the fake cluster in Known mode.
 const FakeEndpoint = "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com"
 
+// FakeAccountID is the AWS account of the fake cloud in Known mode.
+const FakeAccountID = "111122223333"
+
 // FakeCA is the base64 CA bundle of the fake cluster in Known mode.
 const FakeCA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
 
@@ -97,6 +100,16 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["nodeGroupName"] = resource.NewProperty(args.Name + "-ng")
 	}
 	outs["arn"] = resource.NewProperty("arn:aws:mock:::" + args.Name)
+	// Resources named by prefix get a name like the provider's: prefix + a unique suffix.
+	if prefix, ok := args.Inputs["namePrefix"]; ok && prefix.IsString() {
+		if _, named := args.Inputs["name"]; !named {
+			outs["name"] = resource.NewProperty(prefix.StringValue() + "20261201000000000000000001")
+		}
+	} else if _, named := args.Inputs["name"]; !named && args.TypeToken == "aws:iam/role:Role" {
+		// Autonamed roles get a name of Pulumi's shape: the resource name, "-" and 7
+		// characters (tfbridge.AutoName, Randlen 7); the EC2NodeClass reads it.
+		outs["name"] = resource.NewProperty(args.Name + "-0000000")
+	}
 	return id, outs, nil
 }
 
@@ -141,6 +154,14 @@ func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"names": resource.NewProperty(names)}, nil
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{"name": resource.NewProperty(c.region)}, nil
+	case "aws:index/getPartition:getPartition":
+		// The render assumes the commercial partition; GovCloud and China stacks differ only
+		// in ARNs.
+		return resource.PropertyMap{"partition": resource.NewProperty("aws"), "dnsSuffix": resource.NewProperty("amazonaws.com")}, nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		// A real preview resolves the caller's account too; the render answers with AWS's
+		// documentation account in both modes.
+		return resource.PropertyMap{"accountId": resource.NewProperty(FakeAccountID)}, nil
 	case "aws:ssm/getParameter:getParameter":
 		// The AMI is resolved from AWS's public SSM parameter at deploy time.
 		name := args.Args["name"].StringValue()

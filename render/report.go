@@ -62,6 +62,27 @@ type PlanView struct {
 	NodeCidrUsage       float64         `json:"nodeCidrUsage"`
 	Subnets             []SubnetView    `json:"subnets"`
 	NodeGroups          []NodeGroupView `json:"nodeGroups"`
+	// Karpenter is Karpenter's share of the node CIDRs; absent without Karpenter.
+	Karpenter *KarpenterView `json:"karpenter,omitempty"`
+}
+
+// KarpenterView is the node pools' share of the pod pool.
+type KarpenterView struct {
+	NodeCidrs int            `json:"nodeCidrs"`
+	NodePools []NodePoolView `json:"nodePools"`
+}
+
+// NodePoolView is one node pool's bound: at most MaxNodes nodes of at least MinCpu vCPUs
+// and MinMemoryMiB, plus Surge nodes being replaced.
+type NodePoolView struct {
+	Name             string `json:"name"`
+	MinCpu           int    `json:"minCpu"`
+	MinMemoryMiB     int64  `json:"minMemoryMiB"`
+	CountedMemoryMiB int64  `json:"countedMemoryMiB"`
+	MaxNodes         int    `json:"maxNodes"`
+	BoundBy          string `json:"boundBy"`
+	Surge            int    `json:"surge"`
+	MaxPods          int    `json:"maxPods"`
 }
 
 // SubnetView is one AZ's subnet pair.
@@ -161,6 +182,18 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			}
 		}
 	}
+	if objs := karpenterObjects(rep.Resources); len(objs) > 0 {
+		b.WriteString("\nKarpenter objects (applied after the karpenter release)\n")
+		for _, o := range objs {
+			var y strings.Builder
+			enc := yaml.NewEncoder(&y)
+			enc.SetIndent(2)
+			if err := enc.Encode(o); err != nil {
+				return "", err
+			}
+			b.WriteString("  ---\n" + indent(y.String()))
+		}
+	}
 	cp := rep.CriticalPath
 	b.WriteString("\nTime to ready (DESIGN.md typical durations)\n")
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
@@ -232,6 +265,15 @@ func planView(p *ipplan.Plan) PlanView {
 			Name: g.Name, InstanceTypes: g.InstanceTypes, MaxSize: g.MaxSize, Surge: g.Surge,
 			MaxPods: g.MaxPods, ENIMaxPods: g.ENIMaxPods, DensityRatio: round(g.DensityRatio, 2),
 		})
+	}
+	if k := p.Karpenter; k != nil {
+		v.Karpenter = &KarpenterView{NodeCidrs: k.NodeCIDRs, NodePools: []NodePoolView{}}
+		for _, n := range k.NodePools {
+			v.Karpenter.NodePools = append(v.Karpenter.NodePools, NodePoolView{
+				Name: n.Name, MinCpu: n.MinCPU, MinMemoryMiB: n.MinMemoryMiB, CountedMemoryMiB: n.CountedMemoryMiB,
+				MaxNodes: n.MaxNodes, BoundBy: n.BoundBy, Surge: n.Surge, MaxPods: n.MaxPods,
+			})
+		}
 	}
 	return v
 }
@@ -315,4 +357,23 @@ func indent(s string) string {
 func shortURN(urn string) string {
 	t := resource.URN(urn)
 	return string(t.Type().Name()) + " " + t.Name()
+}
+
+// karpenterObjects are the NodePools and EC2NodeClasses the program applies, as manifests:
+// the inputs of their CustomResources (apiVersion, kind, metadata, spec).
+func karpenterObjects(res []ResourceView) []map[string]any {
+	var out []map[string]any
+	for _, r := range res {
+		if r.Type != "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass" && r.Type != "kubernetes:karpenter.sh/v1:NodePool" {
+			continue
+		}
+		obj := map[string]any{}
+		for _, k := range []string{"apiVersion", "kind", "metadata", "spec"} {
+			if v, ok := r.Inputs[k]; ok {
+				obj[k] = v
+			}
+		}
+		out = append(out, obj)
+	}
+	return out
 }

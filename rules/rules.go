@@ -32,6 +32,7 @@ var concerns = []Concern{
 	CheckCoreDNS,
 	CheckCilium,
 	CheckAddons,
+	CheckKarpenter,
 }
 
 // Check runs every concern over cfg. today is the date the Kubernetes version lifecycle is

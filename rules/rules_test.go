@@ -128,6 +128,9 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 		"CheckARNs":         func(c *stackconfig.Config) { c.Cluster.KmsKeyArn = "key" },
 		"CheckCoreDNS":      func(c *stackconfig.Config) { c.Cluster.CorednsVersion = "1" },
 		"CheckCilium":       func(c *stackconfig.Config) { c.Cilium.Encryption = "ipsec" },
+		"CheckKarpenter": func(c *stackconfig.Config) {
+			c.Karpenter = &stackconfig.KarpenterConfig{Version: "latest", NodePools: []stackconfig.NodePoolConfig{{Name: "default", AmiVersion: "v20260512", Limits: stackconfig.NodePoolLimits{Cpu: 16}}}}
+		},
 		"CheckAddons": func(c *stackconfig.Config) {
 			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest"}}
 		},

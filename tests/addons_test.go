@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"slices"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCore
 			}
 		}
 	}
-	if !dependsOn(lbc, one(t, res, typeAssoc)) {
+	if !dependsOn(lbc, oneWith(t, res, typeAssoc, "serviceAccount", addons.LoadBalancerControllerServiceAccount)) {
 		t.Errorf("the controller release does not wait for its Pod Identity association: %v", lbc.DependsOn)
 	}
 	if !dependsOn(lbc, oneWith(t, res, typeAddon, "addonName", "coredns")) {
@@ -80,7 +81,7 @@ func TestAddons_OnePodIdentityAgentAndTheControllersRoleWithItsPublishedPolicy(t
 			t.Errorf("the Pod Identity agent addon does not wait for node group %s", ng.Name)
 		}
 	}
-	assoc := one(t, res, typeAssoc)
+	assoc := oneWith(t, res, typeAssoc, "serviceAccount", addons.LoadBalancerControllerServiceAccount)
 	if !dependsOn(assoc, agent) {
 		t.Errorf("the association does not wait for the agent: %v", assoc.DependsOn)
 	}
@@ -103,8 +104,12 @@ func TestAddons_OnePodIdentityAgentAndTheControllersRoleWithItsPublishedPolicy(t
 	if !strings.Contains(trust.StringValue(), `"Service":"pods.eks.amazonaws.com"`) {
 		t.Errorf("controller role trusts %s, want pods.eks.amazonaws.com only", trust.StringValue())
 	}
-	policy := one(t, res, "aws:iam/rolePolicy:RolePolicy")
-	doc, _ := get(policy.Inputs, "policy")
+	var doc resource.PropertyValue
+	for _, p := range ofType(res, "aws:iam/rolePolicy:RolePolicy") {
+		if strings.Contains(p.URN, typeLBC) {
+			doc, _ = get(p.Inputs, "policy")
+		}
+	}
 	release, _ := lbcpolicy.ForChart(res.Config.Addons.AwsLoadBalancerController.Version)
 	if doc.StringValue() != release.Policy {
 		t.Error("the controller's inline policy is not the published iam_policy.json of its release")

@@ -29,14 +29,15 @@ func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut.String())
 	}
 	want := map[string]string{
-		"no-vpc-cni":             `aws:eks/addon:Addon::aws-node`,
-		"cilium-startup-taint":   `aws:eks/nodeGroup:NodeGroup::untainted`,
-		"nodes-no-public-ip":     `subnet-bad-0-public`,
-		"cilium-cluster-pool":    `values.ipam.mode is "eni"`,
-		"pinned-chart-version":   `version is "~1.19"`,
-		"pod-cidr-no-overlap":    `pod CIDR 192.168.0.0/16`,
-		"no-cni-policy-on-nodes": `AmazonEKS_CNI_Policy`,
-		"no-ip-targets":          `kubernetes:core/v1:Service::ip-targets`,
+		"no-vpc-cni":              `aws:eks/addon:Addon::aws-node`,
+		"cilium-startup-taint":    `aws:eks/nodeGroup:NodeGroup::untainted`,
+		"nodes-no-public-ip":      `subnet-bad-0-public`,
+		"cilium-cluster-pool":     `values.ipam.mode is "eni"`,
+		"pinned-chart-version":    `version is "~1.19"`,
+		"pod-cidr-no-overlap":     `pod CIDR 192.168.0.0/16`,
+		"no-cni-policy-on-nodes":  `AmazonEKS_CNI_Policy`,
+		"karpenter-startup-taint": `kubernetes:karpenter.sh/v1:NodePool::untainted-pool`,
+		"no-ip-targets":           `kubernetes:core/v1:Service::ip-targets`,
 	}
 	stderr := errOut.String()
 	for policy, fragment := range want {
@@ -50,7 +51,7 @@ func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 			t.Errorf("no [%s] violation mentioning %q in:\n%s", policy, fragment, stderr)
 		}
 	}
-	if !strings.Contains(stderr, "12 mandatory policy violation(s)") {
-		t.Errorf("want exactly 12 mandatory violations:\n%s", stderr)
+	if !strings.Contains(stderr, "13 mandatory policy violation(s)") {
+		t.Errorf("want exactly 13 mandatory violations:\n%s", stderr)
 	}
 }

@@ -133,6 +133,10 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 		if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
 			lbc = 1
 		}
+		agent := 0 // one Pod Identity agent addon for every consumer (platform.PodIdentityConsumers)
+		if lbc == 1 || cfg.Karpenter != nil {
+			agent = 1
+		}
 		want := map[string]int{
 			"eks-cilium:index:Platform":               1,
 			"eks-cilium:index:Vpc":                    1,
@@ -156,13 +160,37 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 			typeAttach:                           2 * ngs,
 			typeLT:                               ngs,
 			typeNodeGroup:                        ngs,
-			typeAddon:                            1 + lbc,
+			typeAddon:                            1 + agent,
 			"eks-cilium:index:MetricsServer":     ms,
 			"kubernetes:apps/v1:DeploymentPatch": ms,
 			"eks-cilium:index:AwsLoadBalancerController":            lbc,
 			"eks-cilium:index:PodIdentityRole":                      lbc,
 			"aws:iam/rolePolicy:RolePolicy":                         lbc,
 			"aws:eks/podIdentityAssociation:PodIdentityAssociation": lbc,
+		}
+		if k := cfg.Karpenter; k != nil {
+			// components/karpenter: node role (+2 policies, access entry), queue (+policy, 5
+			// rules and targets), the controller's Pod Identity role, two releases, two objects
+			// per node pool.
+			pools := len(k.NodePools)
+			for typ, n := range map[string]int{
+				"eks-cilium:index:Karpenter":                            1,
+				"eks-cilium:index:PodIdentityRole":                      1,
+				"aws:iam/role:Role":                                     2,
+				"aws:iam/rolePolicy:RolePolicy":                         1,
+				typeAttach:                                              2,
+				"aws:eks/accessEntry:AccessEntry":                       1,
+				"aws:eks/podIdentityAssociation:PodIdentityAssociation": 1,
+				"aws:sqs/queue:Queue":                                   1,
+				"aws:sqs/queuePolicy:QueuePolicy":                       1,
+				"aws:cloudwatch/eventRule:EventRule":                    5,
+				"aws:cloudwatch/eventTarget:EventTarget":                5,
+				typeRelease:                                             2,
+				"kubernetes:karpenter.sh/v1:NodePool":                   pools,
+				"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":          pools,
+			} {
+				want[typ] += n
+			}
 		}
 		for typ, n := range want {
 			if counts[typ] != n {
@@ -349,6 +377,9 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 		sort.Strings(policies)
 		var want []string
 		for range cfg.NodeGroups {
+			want = append(want, "AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy")
+		}
+		if cfg.Karpenter != nil { // Karpenter's node role: the same two
 			want = append(want, "AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy")
 		}
 		sort.Strings(want)

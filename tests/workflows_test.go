@@ -433,3 +433,31 @@ func TestWorkflows_PreviewGuardsDay2ChangesBeforePreviewing(t *testing.T) {
 		t.Errorf("steps out of order: outputs %d, render %d, preview %d; want outputs < render < preview", outputs, render, preview)
 	}
 }
+
+// Every Karpenter version a shipped stack pins must be pulled for tests/chart, both charts.
+func TestWorkflows_CIDownloadsEveryPinnedKarpenterChart(t *testing.T) {
+	wf := loadWorkflow(t, "ci.yml")
+	downloaded := strings.Fields(wf.Env["KARPENTER_CHART_VERSIONS"])
+	for _, chart := range []string{"karpenter", "karpenter-crd"} {
+		if !wf.runs("helm pull oci://public.ecr.aws/karpenter/" + chart + " ") {
+			t.Errorf("ci.yml does not pull oci://public.ecr.aws/karpenter/%s", chart)
+		}
+	}
+	pinned := 0
+	for _, stack := range shippedStackNames(t) {
+		cfg, _, err := stackconfig.LoadFile("../stacks/Pulumi." + stack + ".yaml")
+		if err != nil {
+			t.Fatalf("stack %s: %v", stack, err)
+		}
+		if cfg.Karpenter == nil {
+			continue
+		}
+		pinned++
+		if !slices.Contains(downloaded, cfg.Karpenter.Version) {
+			t.Errorf("stack %s pins Karpenter %s, not in ci.yml's KARPENTER_CHART_VERSIONS %v", stack, cfg.Karpenter.Version, downloaded)
+		}
+	}
+	if pinned == 0 {
+		t.Error("no shipped stack installs Karpenter, so tests/chart renders no Karpenter chart")
+	}
+}

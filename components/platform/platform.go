@@ -13,6 +13,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/cilium"
 	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/coredns"
+	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
@@ -49,6 +50,8 @@ type Platform struct {
 	Cluster    *cluster.Cluster       `pulumi:"-"`
 	Cilium     *cilium.Cilium         `pulumi:"-"`
 	NodeGroups []*nodegroup.NodeGroup `pulumi:"-"`
+	// Karpenter is nil unless eks-cilium:karpenter is set.
+	Karpenter *karpenter.Karpenter `pulumi:"-"`
 
 	ClusterName      pulumi.StringOutput      `pulumi:"clusterName"`
 	ClusterEndpoint  pulumi.StringOutput      `pulumi:"clusterEndpoint"`
@@ -108,10 +111,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			subnets[i] = vpc.SubnetPair{Zone: s.Zone, Private: s.Private, Public: s.Public}
 		}
 		net, err := vpc.NewVpc(ctx, name, &vpc.VpcArgs{
-			Cidr:        cfg.Vpc.Cidr,
-			Subnets:     subnets,
-			NatGateways: cfg.Vpc.NatGateways,
-			ClusterName: clusterName,
+			Cidr:               cfg.Vpc.Cidr,
+			Subnets:            subnets,
+			NatGateways:        cfg.Vpc.NatGateways,
+			ClusterName:        clusterName,
+			KarpenterDiscovery: cfg.Karpenter != nil,
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -188,6 +192,15 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			DependsOn:   afterNodes,
 		}, parent)
 		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Karpenter's controller runs on the node groups, resolves AWS endpoints through CoreDNS
+	// and reaches AWS through Pod Identity.
+	if cfg.Karpenter != nil {
+		deps := append(append([]pulumi.Resource{}, afterNodes...), dns)
+		if comp.Karpenter, err = karpenter.NewKarpenter(ctx, name, KarpenterArgs(cfg, plan, cl, agent, deps), parent); err != nil {
 			return nil, err
 		}
 	}
@@ -353,6 +366,9 @@ func PodIdentityConsumers(cfg stackconfig.Config) []string {
 	if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
 		out = append(out, addons.LoadBalancerControllerRelease)
 	}
+	if cfg.Karpenter != nil {
+		out = append(out, karpenter.ReleaseName)
+	}
 	return out
 }
 
@@ -398,4 +414,40 @@ func CiliumValuesInput(cfg stackconfig.Config, plan *ipplan.Plan, k8sServiceHost
 		ExpectedNodes:        expected,
 		Extra:                cfg.Cilium.Values,
 	}
+}
+
+// KarpenterArgs maps the stack configuration and plan to Karpenter's inputs: per node pool
+// the NodePool and EC2NodeClass inputs, with the maxPods and the smallest instance the
+// planner counted with. An existing VPC's private subnets are selected by ID (nothing tags
+// them); the subnets this project creates by their karpenter.sh/discovery tag.
+func KarpenterArgs(cfg stackconfig.Config, plan *ipplan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dependsOn []pulumi.Resource) *karpenter.KarpenterArgs {
+	args := &karpenter.KarpenterArgs{
+		Version:          cfg.Karpenter.Version,
+		ClusterName:      cfg.ClusterName(),
+		Cluster:          cl.ClusterName,
+		Endpoint:         cl.Endpoint,
+		Provider:         cl.Provider,
+		PodIdentityAgent: agent,
+		DependsOn:        dependsOn,
+	}
+	var subnetIds []string
+	if cfg.Vpc.UsesExistingVpc() {
+		subnetIds = cfg.Vpc.PrivateSubnetIds
+	}
+	for i, raw := range cfg.Karpenter.NodePools {
+		np, p := raw.Resolved(), plan.Karpenter.NodePools[i]
+		args.NodePools = append(args.NodePools, karpenter.Pool{
+			Pool: karpenter.NodePoolInput{
+				Name: np.Name, InstanceFamilies: np.InstanceFamilies, InstanceCategories: np.InstanceCategories,
+				CapacityTypes: np.CapacityTypes, Architectures: np.Architectures,
+				MinCPU: p.MinCPU, MinMemoryMiB: p.MinMemoryMiB,
+				LimitCPU: np.Limits.Cpu, LimitMemory: np.Limits.Memory, LimitNodes: np.Limits.Nodes,
+			},
+			Class: karpenter.NodeClassInput{
+				Name: np.Name, ClusterName: cfg.ClusterName(), AmiFamily: np.AmiFamily, AmiVersion: np.AmiVersion,
+				SubnetIds: subnetIds, MaxPods: p.MaxPods, DiskSize: np.DiskSize,
+			},
+		})
+	}
+	return args
 }

@@ -42,6 +42,9 @@ type VpcArgs struct {
 	NatGateways string
 	// ClusterName tags the subnets for the AWS load balancer controller's discovery.
 	ClusterName string
+	// KarpenterDiscovery also tags the private subnets karpenter.sh/discovery=<ClusterName>,
+	// where Karpenter's EC2NodeClasses look for subnets.
+	KarpenterDiscovery bool
 }
 
 // Vpc is the created network.
@@ -109,16 +112,20 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		// Subnets never map public IPs: public ones hold load balancers and NAT gateways, and
 		// nodes only ever go into private ones. The role tags let load balancers find them.
 		subnet := func(suffix string, cidr netip.Prefix, roleTag string) (*ec2.Subnet, error) {
+			tags := pulumi.StringMap{
+				"Name":  pulumi.String(az + "-" + suffix),
+				roleTag: pulumi.String("1"),
+				cluster: pulumi.String("shared"),
+			}
+			if suffix == "private" && args.KarpenterDiscovery {
+				tags["karpenter.sh/discovery"] = pulumi.String(args.ClusterName)
+			}
 			return ec2.NewSubnet(ctx, az+"-"+suffix, &ec2.SubnetArgs{
 				VpcId:               vpc.ID(),
 				CidrBlock:           pulumi.String(cidr.String()),
 				AvailabilityZone:    zones[i],
 				MapPublicIpOnLaunch: pulumi.Bool(false),
-				Tags: pulumi.StringMap{
-					"Name":  pulumi.String(az + "-" + suffix),
-					roleTag: pulumi.String("1"),
-					cluster: pulumi.String("shared"),
-				},
+				Tags:                tags,
 			}, parent)
 		}
 		pub, err := subnet("public", s.Public, "kubernetes.io/role/elb")

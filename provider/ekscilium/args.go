@@ -18,6 +18,8 @@ type PlatformArgs struct {
 	Cluster    *ClusterConfig    `pulumi:"cluster,optional"`
 	NodeGroups []NodeGroupConfig `pulumi:"nodeGroups"`
 	Cilium     CiliumConfig      `pulumi:"cilium"`
+	Addons     *AddonsConfig     `pulumi:"addons,optional"`
+	Karpenter  *KarpenterConfig  `pulumi:"karpenter,optional"`
 }
 
 func (a *PlatformArgs) Annotate(an infer.Annotator) {
@@ -25,6 +27,101 @@ func (a *PlatformArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Cluster, "The EKS control plane, created without the AWS VPC CNI (no aws-node). Same fields as eks-cilium:cluster.")
 	an.Describe(&a.NodeGroups, "Managed node groups in the private subnets, created after Cilium and tainted node.cilium.io/agent-not-ready until the agent runs. At least one. Same fields as eks-cilium:nodeGroups.")
 	an.Describe(&a.Cilium, "Cilium with cluster-pool IPAM and overlay routing; key names are Cilium's Helm values. Same fields as eks-cilium:cilium.")
+	an.Describe(&a.Addons, "Overlay-ready add-ons, each installed when present (metricsServer, awsLoadBalancerController). Absent: none. Same fields as eks-cilium:addons.")
+	an.Describe(&a.Karpenter, "Karpenter with its node pools, installed after the node groups. Absent: no Karpenter. Same fields as eks-cilium:karpenter.")
+}
+
+// AddonsConfig mirrors stackconfig.AddonsConfig.
+type AddonsConfig struct {
+	MetricsServer             *MetricsServerConfig             `pulumi:"metricsServer,optional"`
+	AwsLoadBalancerController *AwsLoadBalancerControllerConfig `pulumi:"awsLoadBalancerController,optional"`
+}
+
+func (c *AddonsConfig) Annotate(an infer.Annotator) {
+	an.Describe(c, "Add-ons that work on the Cilium overlay: what the API server must reach runs on the host network, ports planned against what nodes already hold.")
+	an.Describe(&c.MetricsServer, "metrics-server on the host network, so the API server can reach it without routes to the pod overlay.")
+	an.Describe(&c.AwsLoadBalancerController, "The AWS Load Balancer Controller with a Pod Identity role; its webhook on the host network and instance targets.")
+}
+
+// MetricsServerConfig mirrors stackconfig.MetricsServerConfig.
+type MetricsServerConfig struct {
+	Version  string `pulumi:"version"`
+	Replicas *int   `pulumi:"replicas,optional"`
+}
+
+func (c *MetricsServerConfig) Annotate(an infer.Annotator) {
+	an.Describe(&c.Version, "Exact metrics-server chart version, e.g. 3.13.1.")
+	an.Describe(&c.Replicas, "Replicas of the deployment.")
+	an.SetDefault(&c.Replicas, stackconfig.DefaultMetricsServerReplicas)
+}
+
+// AwsLoadBalancerControllerConfig mirrors stackconfig.AwsLoadBalancerControllerConfig.
+type AwsLoadBalancerControllerConfig struct {
+	Version      string `pulumi:"version"`
+	ReplicaCount *int   `pulumi:"replicaCount,optional"`
+}
+
+func (c *AwsLoadBalancerControllerConfig) Annotate(an infer.Annotator) {
+	an.Describe(&c.Version, "Exact aws-load-balancer-controller chart version whose IAM policy is embedded, e.g. 3.5.0.")
+	an.Describe(&c.ReplicaCount, "Replicas of the controller.")
+	an.SetDefault(&c.ReplicaCount, stackconfig.DefaultLoadBalancerControllerReplicas)
+}
+
+// KarpenterConfig mirrors stackconfig.KarpenterConfig.
+type KarpenterConfig struct {
+	Version   string           `pulumi:"version"`
+	NodePools []NodePoolConfig `pulumi:"nodePools"`
+}
+
+func (c *KarpenterConfig) Annotate(an infer.Annotator) {
+	an.Describe(c, "Karpenter (controller on the node groups, Pod Identity role, interruption queue) and its NodePools with the Cilium startup taint.")
+	an.Describe(&c.Version, "Exact karpenter and karpenter-crd chart version, e.g. 1.14.1.")
+	an.Describe(&c.NodePools, "NodePools, each with its EC2NodeClass; their node counts must fit the pod pool.")
+}
+
+// NodePoolConfig mirrors stackconfig.NodePoolConfig.
+type NodePoolConfig struct {
+	Name               string         `pulumi:"name"`
+	InstanceFamilies   []string       `pulumi:"instanceFamilies,optional"`
+	InstanceCategories []string       `pulumi:"instanceCategories,optional"`
+	CapacityTypes      []string       `pulumi:"capacityTypes,optional"`
+	Architectures      []string       `pulumi:"architectures,optional"`
+	AmiFamily          *string        `pulumi:"amiFamily,optional"`
+	AmiVersion         string         `pulumi:"amiVersion"`
+	MinInstance        *InstanceSize  `pulumi:"minInstance,optional"`
+	MaxPods            *int           `pulumi:"maxPods,optional"`
+	DiskSize           *int           `pulumi:"diskSize,optional"`
+	Limits             NodePoolLimits `pulumi:"limits"`
+}
+
+func (n *NodePoolConfig) Annotate(an infer.Annotator) {
+	an.Describe(n, "A Karpenter NodePool and its EC2NodeClass (IMDSv2 with hop limit 1, encrypted gp3, the startup taint).")
+	an.Describe(&n.Name, "Names the NodePool and its EC2NodeClass; a DNS-1123 label, unique in the stack.")
+	an.Describe(&n.InstanceFamilies, "karpenter.k8s.aws/instance-family values (m6i, c7g, ...).")
+	an.Describe(&n.InstanceCategories, "karpenter.k8s.aws/instance-category values (c, m, r, ...).")
+	an.Describe(&n.CapacityTypes, "karpenter.sh/capacity-type values: spot, on-demand. Default [on-demand].")
+	an.Describe(&n.Architectures, "kubernetes.io/arch values: amd64, arm64. Default [amd64].")
+	an.Describe(&n.AmiFamily, "AL2023 or Bottlerocket.")
+	an.SetDefault(&n.AmiFamily, stackconfig.DefaultNodePoolAmiFamily)
+	an.Describe(&n.AmiVersion, "AMI release of the EC2NodeClass alias, e.g. v20260512 (AL2023) or v1.38.0 (Bottlerocket); latest is accepted with a warning.")
+	an.Describe(&n.MinInstance, "Smallest instance the pool may launch: {cpu, memory}. Default {cpu: 2, memory: 4Gi}; it bounds the pool's node count.")
+	an.Describe(&n.MaxPods, "kubelet maxPods on the pool's nodes. Default min(110, pod IPs per node CIDR).")
+	an.Describe(&n.DiskSize, "Encrypted gp3 volume in GiB.")
+	an.SetDefault(&n.DiskSize, stackconfig.DefaultNodePoolDiskSize)
+	an.Describe(&n.Limits, "The pool's total {cpu, memory, nodes}; cpu is required.")
+}
+
+// InstanceSize mirrors stackconfig.InstanceSize.
+type InstanceSize struct {
+	Cpu    *int    `pulumi:"cpu,optional"`
+	Memory *string `pulumi:"memory,optional"`
+}
+
+// NodePoolLimits mirrors stackconfig.NodePoolLimits.
+type NodePoolLimits struct {
+	Cpu    int     `pulumi:"cpu"`
+	Memory *string `pulumi:"memory,optional"`
+	Nodes  *int    `pulumi:"nodes,optional"`
 }
 
 // VpcConfig mirrors stackconfig.VpcConfig.
@@ -211,6 +308,35 @@ func (a PlatformArgs) Config(stack, region string) stackconfig.Config {
 	set(&cfg.Cilium.Encryption, c.Encryption)
 	cfg.Cilium.Values = c.Values
 	set(&cfg.Cilium.AllowPoolRewrite, c.AllowPoolRewrite)
+	if ad := a.Addons; ad != nil {
+		cfg.Addons = &stackconfig.AddonsConfig{}
+		if m := ad.MetricsServer; m != nil {
+			cfg.Addons.MetricsServer = &stackconfig.MetricsServerConfig{Version: m.Version}
+			set(&cfg.Addons.MetricsServer.Replicas, m.Replicas)
+		}
+		if l := ad.AwsLoadBalancerController; l != nil {
+			cfg.Addons.AwsLoadBalancerController = &stackconfig.AwsLoadBalancerControllerConfig{Version: l.Version}
+			set(&cfg.Addons.AwsLoadBalancerController.ReplicaCount, l.ReplicaCount)
+		}
+	}
+	if k := a.Karpenter; k != nil {
+		cfg.Karpenter = &stackconfig.KarpenterConfig{Version: k.Version}
+		for _, p := range k.NodePools {
+			np := stackconfig.NodePoolConfig{Name: p.Name, InstanceFamilies: p.InstanceFamilies, InstanceCategories: p.InstanceCategories,
+				CapacityTypes: p.CapacityTypes, Architectures: p.Architectures, AmiVersion: p.AmiVersion,
+				Limits: stackconfig.NodePoolLimits{Cpu: p.Limits.Cpu}}
+			set(&np.AmiFamily, p.AmiFamily)
+			if m := p.MinInstance; m != nil {
+				set(&np.MinInstance.Cpu, m.Cpu)
+				set(&np.MinInstance.Memory, m.Memory)
+			}
+			set(&np.MaxPods, p.MaxPods)
+			set(&np.DiskSize, p.DiskSize)
+			set(&np.Limits.Memory, p.Limits.Memory)
+			set(&np.Limits.Nodes, p.Limits.Nodes)
+			cfg.Karpenter.NodePools = append(cfg.Karpenter.NodePools, np)
+		}
+	}
 	return cfg
 }
 

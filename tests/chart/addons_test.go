@@ -7,13 +7,9 @@ package chart_test
 // Cilium's included, is in the host port map.
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,10 +20,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 )
 
 const devStack = "../../stacks/Pulumi.dev.yaml"
@@ -88,52 +81,14 @@ func loadAddonChart(t *testing.T, name, version string) *chart.Chart {
 	return chrt
 }
 
-// renderRelease does what `helm template <release> <chart> -n kube-system --kube-version <v>`
-// does (schema enforced, kubeVersion constraint checked).
-func renderRelease(t *testing.T, chrt *chart.Chart, release string, values map[string]any, kubeVersion string) []object {
+// renderAddon renders an add-on's chart the way `helm template <release> <chart> -n kube-system
+// --kube-version <v>` does (renderRelease: schema enforced, kubeVersion constraint checked) and
+// fails the test when the chart refuses the values.
+func renderAddon(t *testing.T, chrt *chart.Chart, release string, values map[string]any, kubeVersion string) []object {
 	t.Helper()
-	kv, err := chartutil.ParseKubeVersion(kubeVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := chrt.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
-		t.Fatalf("chart %s requires kubeVersion %s, the cluster is %s", chrt.Name(), c, kv)
-	}
-	caps := chartutil.DefaultCapabilities.Copy()
-	caps.KubeVersion = *kv
-	opts := chartutil.ReleaseOptions{Name: release, Namespace: addons.Namespace, Revision: 1, IsInstall: true}
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(chrt, deepCopy(values), opts, caps, false)
+	objs, err := renderRelease(chrt, release, addons.Namespace, values, kubeVersion)
 	if err != nil {
 		t.Fatalf("chart %s refuses the program's values: %v", chrt.Name(), err)
-	}
-	files, err := engine.Render(chrt, top)
-	if err != nil {
-		t.Fatalf("rendering %s: %v", chrt.Name(), err)
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var objs []object
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".yaml") {
-			continue
-		}
-		dec := yaml.NewDecoder(bytes.NewBufferString(files[n]))
-		for {
-			var o object
-			err := dec.Decode(&o)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s renders invalid YAML: %v", n, err)
-			}
-			if len(o) > 0 {
-				objs = append(objs, o)
-			}
-		}
 	}
 	return objs
 }
@@ -241,7 +196,7 @@ func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPo
 	if values == nil {
 		t.Fatalf("the program registered no %s release", addons.MetricsServerChart)
 	}
-	objs := renderRelease(t, chrt, addons.MetricsServerRelease, values, run.cfg.Cluster.Version)
+	objs := renderAddon(t, chrt, addons.MetricsServerRelease, values, run.cfg.Cluster.Version)
 	port := planned(t, run.ports, addons.MetricsServerRelease, addons.PurposeMetricsServerAPI)
 
 	dep := find(t, objs, "Deployment", addons.MetricsServerRelease)
@@ -305,7 +260,7 @@ func TestAddons_LoadBalancerControllerServesItsWebhooksFromTheHostNetworkWithout
 	if values == nil {
 		t.Fatalf("the program registered no %s release", addons.LoadBalancerControllerChart)
 	}
-	objs := renderRelease(t, chrt, addons.LoadBalancerControllerRelease, values, run.cfg.Cluster.Version)
+	objs := renderAddon(t, chrt, addons.LoadBalancerControllerRelease, values, run.cfg.Cluster.Version)
 	webhook := planned(t, run.ports, addons.LoadBalancerControllerRelease, addons.PurposeWebhook)
 	metrics := planned(t, run.ports, addons.LoadBalancerControllerRelease, addons.PurposeMetrics)
 

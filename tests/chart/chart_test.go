@@ -340,6 +340,11 @@ type object = map[string]any
 // it checks the chart's kubeVersion constraint, coalesces the values with the chart's
 // defaults, enforces values.schema.json and renders every template.
 func renderChart(chrt *chart.Chart, values map[string]any, clusterVersion string) ([]object, error) {
+	return renderRelease(chrt, releaseName, namespace, values, clusterVersion)
+}
+
+// renderRelease is renderChart for any release name and namespace.
+func renderRelease(chrt *chart.Chart, releaseName, namespace string, values map[string]any, clusterVersion string) ([]object, error) {
 	kv, err := chartutil.ParseKubeVersion(clusterVersion)
 	if err != nil {
 		return nil, err

@@ -145,6 +145,7 @@ func TestE2E_DevStackRunsCiliumAsTheOnlyCNI(t *testing.T) {
 		// Creating the Service goes through the controller's webhooks (failurePolicy Fail).
 		t.Run("NLBWithInstanceTargetsAnswers", func(t *testing.T) { checkNLB(t, kube) })
 	}
+	t.Run("KarpenterNodeJoinsTaintedUntilCiliumRuns", func(t *testing.T) { checkKarpenter(t, kube, cfg, pools) })
 }
 
 func hasAWSCredentials() bool {
