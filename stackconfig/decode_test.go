@@ -9,11 +9,8 @@ import (
 // decodeYAML decodes a stack file's text the way LoadFile does.
 func decodeYAML(t *testing.T, text string) (Config, error) {
 	t.Helper()
-	values, err := ParseStackFile([]byte(text))
-	if err != nil {
-		return Config{}, err
-	}
-	return Decode("test", values)
+	cfg, _, err := LoadBytes("test", []byte(text))
+	return cfg, err
 }
 
 func TestDecode_NamesTheKeyOfEveryMistake(t *testing.T) {
