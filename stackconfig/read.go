@@ -224,7 +224,7 @@ type measurer struct {
 
 func measure(doc *yaml.Node) Problems {
 	m := &measurer{size: map[*yaml.Node]int{}, height: map[*yaml.Node]int{}, active: map[*yaml.Node]bool{}}
-	if !m.visit(doc, nil, 0) {
+	if !m.visit(doc, &trail{}, 0) {
 		return m.probs
 	}
 	if m.size[doc] > MaxNodes {
@@ -242,7 +242,7 @@ func measure(doc *yaml.Node) Problems {
 
 // visit measures n, found at depth below the document along path; false when a limit or a
 // cycle was found (recorded in m.probs).
-func (m *measurer) visit(n *yaml.Node, p path, depth int) bool {
+func (m *measurer) visit(n *yaml.Node, p *trail, depth int) bool {
 	if h, done := m.height[n]; done {
 		if depth+h > MaxDepth {
 			m.probs = append(m.probs, tooDeep(n, p))
@@ -255,7 +255,7 @@ func (m *measurer) visit(n *yaml.Node, p path, depth int) bool {
 		return false
 	}
 	if n.Kind == yaml.AliasNode && m.active[n.Alias] {
-		m.probs = append(m.probs, Problem{Key: p.key(), Line: n.Line, Value: "*" + n.Value,
+		m.probs = append(m.probs, Problem{Key: p.path().key(), Line: n.Line, Value: "*" + n.Value,
 			Rule: fmt.Sprintf("the alias refers to the anchor &%s it is written inside of (line %d), a loop with no end", n.Value, n.Alias.Line),
 			Fix:  "refer only to anchors defined before and outside the alias"})
 		return false
@@ -271,8 +271,10 @@ func (m *measurer) visit(n *yaml.Node, p path, depth int) bool {
 		size, height = m.size[n.Alias], m.height[n.Alias]
 	case yaml.DocumentNode, yaml.SequenceNode, yaml.MappingNode:
 		for i, c := range n.Content {
-			cp := p.child(n, i)
-			if !m.visit(c, cp, depth+1) {
+			*p = append(*p, step{n, i})
+			ok := m.visit(c, p, depth+1)
+			*p = (*p)[:len(*p)-1]
+			if !ok {
 				return false
 			}
 			size = min(size+m.size[c], MaxNodes+1) // saturate: only "over the limit" matters
@@ -283,8 +285,8 @@ func (m *measurer) visit(n *yaml.Node, p path, depth int) bool {
 	return true
 }
 
-func tooDeep(n *yaml.Node, p path) Problem {
-	return Problem{Key: p.key(), Line: n.Line,
+func tooDeep(n *yaml.Node, p *trail) Problem {
+	return Problem{Key: p.path().key(), Line: n.Line,
 		Rule: fmt.Sprintf("nests deeper than %d levels (the reader's limit, stackconfig.MaxDepth), counting the levels aliases add", MaxDepth),
 		Fix:  "flatten the value"}
 }
@@ -325,10 +327,10 @@ var standardTags = map[string]bool{
 // is): unique keys, string keys, mapping sizes, merge values and tags.
 func checkStructure(doc *yaml.Node) Problems {
 	var probs Problems
-	var walk func(n *yaml.Node, p path)
-	walk = func(n *yaml.Node, p path) {
+	var walk func(n *yaml.Node, p *trail)
+	walk = func(n *yaml.Node, p *trail) {
 		if n.Kind != yaml.AliasNode && n.Kind != yaml.DocumentNode && !standardTags[n.ShortTag()] {
-			probs = append(probs, Problem{Key: p.key(), Line: n.Line, Value: n.Tag,
+			probs = append(probs, Problem{Key: p.path().key(), Line: n.Line, Value: n.Tag,
 				Rule: "is a YAML tag Pulumi ignores (it reads the value as if the tag were not there); stack files have no functions like CloudFormation's !Ref",
 				Fix:  "remove the tag"})
 		}
@@ -338,7 +340,7 @@ func checkStructure(doc *yaml.Node) Problems {
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
 			var f float64
 			if err := n.Decode(&f); err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-				probs = append(probs, Problem{Key: p.key(), Line: n.Line, Value: n.Value,
+				probs = append(probs, Problem{Key: p.path().key(), Line: n.Line, Value: n.Value,
 					Rule: "is a number JSON cannot carry; Pulumi refuses the file (it passes values to the program as JSON)",
 					Fix:  "write a finite number"})
 			}
@@ -347,17 +349,19 @@ func checkStructure(doc *yaml.Node) Problems {
 			return
 		}
 		for i, c := range n.Content {
-			walk(c, p.child(n, i))
+			*p = append(*p, step{n, i})
+			walk(c, p)
+			*p = (*p)[:len(*p)-1]
 		}
 	}
-	walk(doc, nil)
+	walk(doc, &trail{})
 	return probs
 }
 
-func checkMapping(n *yaml.Node, p path) Problems {
+func checkMapping(n *yaml.Node, p *trail) Problems {
 	var probs Problems
 	if len(n.Content)/2 > MaxMappingEntries {
-		return Problems{{Key: p.key(), Line: n.Line, Value: fmt.Sprintf("%d entries", len(n.Content)/2),
+		return Problems{{Key: p.path().key(), Line: n.Line, Value: fmt.Sprintf("%d entries", len(n.Content)/2),
 			Rule: fmt.Sprintf("has more than %d entries (the reader's limit, stackconfig.MaxMappingEntries)", MaxMappingEntries),
 			Fix:  "split the value"}}
 	}
@@ -365,17 +369,17 @@ func checkMapping(n *yaml.Node, p path) Problems {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := resolveAlias(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
-			probs = append(probs, Problem{Key: p.key(), Line: n.Content[i].Line,
+			probs = append(probs, Problem{Key: p.path().key(), Line: n.Content[i].Line,
 				Rule: "has a mapping key that is itself a mapping or a list", Fix: "use a string as the key"})
 			continue
 		}
 		name, err := keyString(k)
 		if err != nil {
-			probs = append(probs, Problem{Key: p.key(), Line: k.Line, Value: k.Value, Rule: err.Error(), Fix: "quote the key: \"" + k.Value + "\""})
+			probs = append(probs, Problem{Key: p.path().key(), Line: k.Line, Value: k.Value, Rule: err.Error(), Fix: "quote the key: \"" + k.Value + "\""})
 			continue
 		}
 		if first, dup := seen[name]; dup {
-			probs = append(probs, Problem{Key: p.child(n, i+1).key(), Line: n.Content[i].Line, Value: nodeText(n.Content[i+1]),
+			probs = append(probs, Problem{Key: p.path().child(n, i+1).key(), Line: n.Content[i].Line, Value: nodeText(n.Content[i+1]),
 				Rule: fmt.Sprintf("is set twice, at lines %d and %d; YAML keys must be unique (Pulumi refuses the file too), and neither can be assumed to win", first, n.Content[i].Line),
 				Fix:  "keep one of them"})
 			continue
@@ -383,7 +387,7 @@ func checkMapping(n *yaml.Node, p path) Problems {
 		seen[name] = n.Content[i].Line
 		if isMerge(k) {
 			if !mergeable(n.Content[i+1]) {
-				probs = append(probs, Problem{Key: p.key(), Line: n.Content[i+1].Line, Value: "<<",
+				probs = append(probs, Problem{Key: p.path().key(), Line: n.Content[i+1].Line, Value: "<<",
 					Rule: "a merge key (<<) takes a mapping, an alias of one, or a list of those", Fix: "merge a mapping: <<: *anchor"})
 			}
 		}
@@ -526,6 +530,9 @@ func assemble(doc *yaml.Node, raw any) (stackFile, Problems) {
 			if v := resolveAlias(e.value); v.Kind != yaml.ScalarNode {
 				probs = append(probs, Problem{Key: e.name, Line: e.key.Line, Rule: "must be a string", Fix: "Pulumi writes this key itself; restore it"})
 			}
+		case e.value.Anchor != "" && !configLike(e.name):
+			// A place to define anchors for the config block (base: &base {...}); Pulumi
+			// ignores the key itself, and so does the render.
 		default:
 			probs = append(probs, outsideConfig(e))
 		}
@@ -626,7 +633,7 @@ func isComposite(t reflect.Type) bool {
 // outsideConfig explains a top-level key that is not one of a stack file's: most often a
 // config key written without the config: block, which Pulumi silently ignores.
 func outsideConfig(e entry) Problem {
-	if strings.Contains(e.name, ":") || contains(Keys(), Namespace+":"+e.name) {
+	if configLike(e.name) {
 		return Problem{Key: e.name, Line: e.key.Line, Value: nodeText(e.value),
 			Rule: "is outside the config: block; Pulumi ignores it there, so the stack would run without it",
 			Fix:  "indent it under config:"}
@@ -637,6 +644,11 @@ func outsideConfig(e entry) Problem {
 		p.Fix = "did you mean " + n + "?"
 	}
 	return p
+}
+
+// configLike tells a config key (namespaced, or one of this project's) from other names.
+func configLike(name string) bool {
+	return strings.Contains(name, ":") || contains(Keys(), Namespace+":"+name)
 }
 
 // hasSecret finds Pulumi's secure values ({secure: <ciphertext>}, config/object.go isSecureValue).
@@ -788,6 +800,23 @@ func pulumiNumbers(v any) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// trail is the way from the document to the node being looked at: each step a container and
+// the index of the child taken. A path is built from it only when a problem is found.
+type trail []step
+
+type step struct {
+	n *yaml.Node
+	i int
+}
+
+func (t *trail) path() path {
+	var p path
+	for _, s := range *t {
+		p = p.child(s.n, s.i)
+	}
+	return p
 }
 
 // --- Paths -------------------------------------------------------------------------------------
