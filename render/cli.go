@@ -34,7 +34,7 @@ const (
 // hostile stack or outputs file holds (a 100,000-entry pod CIDR list, a 1 MB string).
 const (
 	maxMessageLines = 40
-	maxLineLength   = 400
+	maxLineLength   = 1000
 )
 
 // Main is the render command: cmd/render runs it with program.Run; a program of your own

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
@@ -203,13 +205,16 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 			stack := stackconfig.StackName(path)
 			ours, oursValues, oursErr := stackconfig.LoadBytes(stack, data)
 			theirs := readAsPulumi(t, proj, path, data)
+			if h := header(data, "pulumi"); h != "" && (h == "accepts") != (theirs.Err == nil) {
+				t.Errorf("the file says `pulumi: %s`; Pulumi's reading gives error %v", h, theirs.Err)
+			}
 			readRefused := oursErr != nil && oursValues == nil
 			switch {
 			case readRefused && theirs.Loaded == nil:
 				return // both refuse to read the file
 			case readRefused:
-				if h := header(data, "pulumi"); h != "accepts" && h != "refuses" {
-					t.Fatalf("the render refuses a file Pulumi loads, and the file does not say why (want a `# pulumi: accepts` header)\nrender: %v", oursErr)
+				if header(data, "pulumi") == "" {
+					t.Fatalf("the render refuses a file Pulumi loads, and the file does not say so (want a `# pulumi: accepts` or `refuses` header)\nrender: %v", oursErr)
 				}
 				return
 			case theirs.Loaded == nil:
@@ -219,6 +224,9 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 				t.Fatalf("config values differ\nrender: %v\npulumi: %v", oursValues, theirs.Loaded)
 			}
 			if theirs.Err != nil {
+				if oursErr == nil {
+					_, oursErr = platform.Validate(ours) // the render's next step
+				}
 				if oursErr == nil {
 					t.Fatalf("the Pulumi CLI refuses a stack the render accepts: %v", theirs.Err)
 				}
@@ -249,4 +257,33 @@ func header(data []byte, name string) string {
 		}
 	}
 	return ""
+}
+
+// optionalSection reports whether a section of stackconfig.Config may be left out: it is a
+// pointer, nil when absent.
+func optionalSection(name string) bool {
+	t := reflect.TypeFor[stackconfig.Config]()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); tag == name {
+			return t.Field(i).Type.Kind() == reflect.Pointer
+		}
+	}
+	return false
+}
+
+// TestProject_DeclaresNoOptionalSectionPulumiWouldRequire: Pulumi refuses every stack that
+// lacks a declared key without a default (pkg/v3 workspace/config.go, mergeConfig:
+// "Stack 'dev' is missing configuration values ..."), so an optional section declared
+// without a default would break every stack that leaves it out. Each declared key is a
+// section of stackconfig.Config; optional ones are not declared without a default.
+func TestProject_DeclaresNoOptionalSectionPulumiWouldRequire(t *testing.T) {
+	proj := loadProject(t)
+	for name, decl := range proj.Config {
+		if !slices.Contains(stackconfig.Keys(), stackconfig.Namespace+":"+name) {
+			t.Errorf("Pulumi.yaml declares %s, which is no section of stackconfig.Config", name)
+		}
+		if optionalSection(name) && decl.Default == nil {
+			t.Errorf("Pulumi.yaml declares the optional section %s without a default: Pulumi would require it in every stack", name)
+		}
+	}
 }
