@@ -31,7 +31,7 @@ const (
 	MaxDepth = 64
 	// MaxNodes bounds the YAML nodes of the document once every alias and merge is expanded;
 	// this is what stops "billion laughs" files (prod: 97).
-	MaxNodes = 50_000
+	MaxNodes = 10_000
 	// MaxMappingEntries bounds one mapping: the YAML library Pulumi uses compares every key of
 	// a mapping with every other (gopkg.in/yaml.v3 decode.go, mapping()), quadratic in this.
 	MaxMappingEntries = 1_000

@@ -139,9 +139,9 @@ func TestRead_BoundsTheWork(t *testing.T) {
 			}
 			return b.String()
 		}(), "eks-cilium:cilium.values.l60[0]", 63, "stackconfig.MaxDepth"},
-		{"a billion laughs", laughs, "eks-cilium:cilium.values.e[3]", 8, "stackconfig.MaxNodes"},
+		{"a billion laughs", laughs, "eks-cilium:cilium.values.d[7]", 7, "the alias *c (1111 nodes each time it is used)"},
 		{"many plain nodes", "config:\n  eks-cilium:cilium:\n    values:\n      x:\n" + repeat("        - a\n", MaxNodes+10),
-			"eks-cilium:cilium.values.x[49990]", 49995, "stackconfig.MaxNodes"},
+			"eks-cilium:cilium.values.x[9990]", 9995, "stackconfig.MaxNodes"},
 		{"an anchor holding itself", "config:\n  eks-cilium:cilium: &c\n    values: *c\n",
 			"eks-cilium:cilium.values", 3, "a loop with no end"},
 		{"a mapping merging itself", "config:\n  eks-cilium:cilium: &c\n    <<: *c\n",

@@ -160,7 +160,7 @@ func (noResources) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 }
 
 // stackFilesForParity are every shipped stack and every fixture stack file.
-func stackFilesForParity(t *testing.T) []string {
+func stackFilesForParity(t testing.TB) []string {
 	t.Helper()
 	var files []string
 	for _, pattern := range []string{"../stacks/Pulumi.*.yaml", "fixtures/Pulumi.*.yaml", "fixtures/hostile/Pulumi.*.yaml"} {
@@ -285,5 +285,47 @@ func TestProject_DeclaresNoOptionalSectionPulumiWouldRequire(t *testing.T) {
 		if optionalSection(name) && decl.Default == nil {
 			t.Errorf("Pulumi.yaml declares the optional section %s without a default: Pulumi would require it in every stack", name)
 		}
+	}
+}
+
+// TestParity_ValuesReachTheProgramAsPulumiPassesThem: the YAML corners a value can hit on
+// its way to the program (number forms, dates, binary, merges, escaping), each compared
+// with what Pulumi's own loaders produce from the same text.
+func TestParity_ValuesReachTheProgramAsPulumiPassesThem(t *testing.T) {
+	proj := loadProject(t)
+	for _, tc := range []struct{ name, value string }{
+		{"integer forms", "{a: 0x1F, b: 0o17, c: 017, d: 1_000, e: +5, f: -0}"},
+		{"floats", "{a: 1.30, b: 1e3, c: 100.0, d: -0.0, e: .5, f: 1.0e+21, g: 123456789.123456789}"},
+		{"big integers", "{a: 9223372036854775807, b: 9223372036854775808, c: 18446744073709551616, d: -9223372036854775809}"},
+		{"booleans and YAML 1.1 words", "{a: true, b: yes, c: on, d: 'false', e: True}"},
+		{"strings that look like other types", "{a: '24', b: 'null', c: '1.30', d: '<<', e: '2024-01-01'}"},
+		{"dates", "{a: 2024-01-01, b: 2024-01-01T10:00:00Z, c: !!timestamp 2024-01-01, d: 2024-1-2}"},
+		{"binary", "{a: !!binary aGVsbG8=, b: !!binary /w==}"},
+		{"explicit standard tags", "{a: !!str 24, b: !!int '24', c: !!float 1, d: !!bool true}"},
+		{"escaping", `{a: "<b>&", b: "tab\there", c: "ünïcödé", d: "\u2028"}`},
+		{"empty containers and nulls inside", "{a: {}, b: [], c: ~, d: [~], e: {f: null}}"},
+		{"anchors and merges", "{a: &x {k: 1, l: [1, 2]}, b: *x, c: {<<: *x, k: 2}, d: {<<: [*x, {m: 3}], l: 0}}"},
+		{"block scalars", "|\n      line one\n      line two\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			keys := []string{"aws:region"} // a key Pulumi passes whatever it holds
+			if strings.HasPrefix(tc.value, "{") {
+				keys = append(keys, "eks-cilium:cilium") // an object key, passed as JSON
+			}
+			for _, key := range keys {
+				text := "config:\n  " + key + ": " + tc.value + "\n"
+				ours, err := stackconfig.ParseStackFile([]byte(text))
+				if err != nil {
+					t.Fatalf("%s: the render refuses it: %v", key, err)
+				}
+				theirs := readAsPulumi(t, proj, "Pulumi.test.yaml", []byte(text))
+				if theirs.Loaded == nil {
+					t.Fatalf("%s: Pulumi refuses it: %v", key, theirs.Err)
+				}
+				if ours[key] != theirs.Loaded[key] {
+					t.Errorf("%s\nrender: %s\npulumi: %s", key, ours[key], theirs.Loaded[key])
+				}
+			}
+		})
 	}
 }

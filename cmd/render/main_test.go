@@ -214,7 +214,7 @@ func TestRender_HostileStackFilesAreRefusedWithKeyAndLine(t *testing.T) {
 		{"anchor-loop", 1, []string{"line 10: eks-cilium:cilium.values", "refers to the anchor &cilium it is written inside of (line 8)"}},
 		{"aws-typo", 1, []string{"line 4: aws:regoin", "did you mean aws:region?"}},
 		{"big-int", 1, []string{"line 6: eks-cilium:nodeGroups[0].maxSize", `"99999999999999999999"`, "must be an integer"}},
-		{"billion-laughs", 1, []string{"line 15: eks-cilium:cilium.values.e[3]", "more than 50000 YAML nodes", "stackconfig.MaxNodes", "the alias *d"}},
+		{"billion-laughs", 1, []string{"line 14: eks-cilium:cilium.values.d[7]", "more than 10000 YAML nodes", "stackconfig.MaxNodes", "the alias *c"}},
 		{"bom", 0, nil},
 		{"case-both", 1, []string{"line 9: eks-cilium:cilium.clusterPoolIPv4PodCidrList", "case-sensitive", "did you mean eks-cilium:cilium.clusterPoolIPv4PodCIDRList?"}},
 		{"case-typo", 1, []string{"line 8: eks-cilium:cilium.clusterPoolIPv4PodCidrList", "did you mean eks-cilium:cilium.clusterPoolIPv4PodCIDRList?"}},
