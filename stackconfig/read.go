@@ -20,7 +20,7 @@ import (
 )
 
 // Limits on the work one stack file may cause. A real stack file is a few KB with a few
-// hundred YAML nodes nested under ten levels deep (stacks/Pulumi.prod.yaml: 1.4 KB, 97 nodes,
+// hundred YAML nodes nested under ten levels deep (stacks/Pulumi.prod.yaml: 1.2 KB, 89 nodes,
 // 6 levels); the limits leave two orders of magnitude of room and keep the worst input the
 // reader accepts well under a second and under 100 MB (README, "Stack configuration").
 // Exceeding one is a Problem naming the limit and the line.
@@ -30,7 +30,7 @@ const (
 	// MaxDepth bounds nesting, counted from the document with aliases expanded (prod: 6).
 	MaxDepth = 64
 	// MaxNodes bounds the YAML nodes of the document once every alias and merge is expanded;
-	// this is what stops "billion laughs" files (prod: 97).
+	// this is what stops "billion laughs" files (prod: 89).
 	MaxNodes = 10_000
 	// MaxMappingEntries bounds one mapping: the YAML library Pulumi uses compares every key of
 	// a mapping with every other (gopkg.in/yaml.v3 decode.go, mapping()), quadratic in this.
@@ -539,7 +539,11 @@ func assemble(doc *yaml.Node, raw any) (stackFile, Problems) {
 	}
 	cfgMap, isMap := top["config"].(map[string]any)
 	if top["config"] != nil && !isMap {
-		return f, append(probs, Problem{Key: "config", Line: config.Line, Value: show(top["config"]),
+		line := root.Line
+		if config != nil {
+			line = config.Line
+		}
+		return f, append(probs, Problem{Key: "config", Line: line, Value: show(top["config"]),
 			Rule: "must be a mapping of config keys to values"})
 	}
 	lines := map[string]entry{}
