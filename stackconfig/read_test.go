@@ -7,9 +7,6 @@ import (
 	"testing"
 )
 
-// ng is a valid node group line, so cases differ only in what they test.
-const ng = "  eks-cilium:nodeGroups:\n    - {name: general, instanceTypes: [m5.large], minSize: 1, desiredSize: 2, maxSize: 3}\n"
-
 func onlyProblem(t *testing.T, err error) Problem {
 	t.Helper()
 	var ps Problems
