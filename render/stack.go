@@ -94,8 +94,8 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 
 // MaxPreviousBytes bounds the -previous file: `pulumi stack output --json` of an eks-cilium
 // stack is about 2 KB (a few KB more with --show-secrets, which adds the kubeconfig), so
-// 1 MiB is far beyond any real one and keeps a hostile file from being read whole.
-const MaxPreviousBytes = 1 << 20
+// 256 KiB is far beyond any real one and keeps a hostile file from being read whole.
+const MaxPreviousBytes = 256 << 10
 
 // LoadPrevious reads the JSON object `pulumi stack output --json` prints, at most
 // MaxPreviousBytes of it, from a regular file.
