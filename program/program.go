@@ -80,14 +80,7 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 	}
 	var unknown stackconfig.Problems
 	if !ctx.RunningWithMocks() {
-		var all map[string]string
-		if err := json.Unmarshal([]byte(os.Getenv(pulumi.EnvConfig)), &all); err == nil {
-			keys := make([]string, 0, len(all))
-			for k := range all {
-				keys = append(keys, k)
-			}
-			unknown = stackconfig.CheckKeys(keys)
-		}
+		unknown = UnknownKeys(os.Getenv(pulumi.EnvConfig))
 	}
 	cfg, err := stackconfig.Decode(ctx.Stack(), values)
 	if len(unknown) > 0 {
@@ -96,6 +89,21 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 		return stackconfig.Config{}, append(unknown, probs...)
 	}
 	return cfg, err
+}
+
+// UnknownKeys refuses the keys of a stack's config this program does not know, given the
+// PULUMI_CONFIG the language host sets (a JSON object of every key); nothing when it is
+// unset or not that object.
+func UnknownKeys(pulumiConfig string) stackconfig.Problems {
+	var all map[string]string
+	if err := json.Unmarshal([]byte(pulumiConfig), &all); err != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	return stackconfig.CheckKeys(keys)
 }
 
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
