@@ -4,8 +4,10 @@
 package program
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
@@ -59,7 +61,13 @@ func Previous(ctx *pulumi.Context) (*guard.Deployed, error) {
 }
 
 // LoadConfig reads every key of the stack with config.Try (no Require*: a bad stack is an
-// error, not a panic) and decodes it strictly.
+// error, not a panic) and decodes it strictly (stackconfig.Decode).
+//
+// config.Try answers only for the keys asked for, so a misspelt key (eks_cilium:vpc,
+// aws:regoin) would go unnoticed. Under `pulumi up` the Go language host hands the program
+// every key of the stack in PULUMI_CONFIG, the same JSON pulumi.Run reads its config from
+// (sdk/go/pulumi/run.go); keys this program does not know are refused from there. Under
+// mocks there is no such variable: the render reads the stack file with the same checks.
 func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 	values := map[string]string{}
 	for _, key := range stackconfig.Keys() {
@@ -71,7 +79,32 @@ func LoadConfig(ctx *pulumi.Context) (stackconfig.Config, error) {
 			return stackconfig.Config{}, err
 		}
 	}
-	return stackconfig.Decode(ctx.Stack(), values)
+	var unknown stackconfig.Problems
+	if !ctx.RunningWithMocks() {
+		unknown = UnknownKeys(os.Getenv(pulumi.EnvConfig))
+	}
+	cfg, err := stackconfig.Decode(ctx.Stack(), values)
+	if len(unknown) > 0 {
+		var probs stackconfig.Problems
+		errors.As(err, &probs)
+		return stackconfig.Config{}, append(unknown, probs...)
+	}
+	return cfg, err
+}
+
+// UnknownKeys refuses the keys of a stack's config this program does not know, given the
+// PULUMI_CONFIG the language host sets (a JSON object of every key); nothing when it is
+// unset or not that object.
+func UnknownKeys(pulumiConfig string) stackconfig.Problems {
+	var all map[string]string
+	if err := json.Unmarshal([]byte(pulumiConfig), &all); err != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	return stackconfig.CheckKeys(keys)
 }
 
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.

@@ -10,17 +10,45 @@ import (
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Usage is the command line of the render.
 const Usage = "usage: render [-stack NAME | -config PATH] [-format text|json] [-previous PATH] [-policy]"
 
+// Exit statuses of Main.
+const (
+	ExitOK = 0
+	// ExitRefused: invalid configuration, unreadable or refused previous outputs, a refused
+	// day-2 change or a mandatory policy violation. Nothing is printed on stdout for an
+	// invalid configuration.
+	ExitRefused = 1
+	// ExitUsage: the command line itself is wrong (flags, a stack file that does not exist).
+	ExitUsage = 2
+	// ExitInternal: the render itself failed (a bug); never caused by what a stack holds.
+	ExitInternal = 3
+)
+
+// maxMessageLines and maxLineLength bound what one error prints on stderr, whatever a
+// hostile stack or outputs file holds (a 100,000-entry pod CIDR list, a 1 MB string).
+const (
+	maxMessageLines = 40
+	maxLineLength   = 1000
+)
+
 // Main is the render command: cmd/render runs it with program.Run; a program of your own
 // built from the components can offer the same command by passing its own RunFunc. It
-// returns the exit status: 0 rendered, 1 invalid configuration, refused change or mandatory
-// policy violation, 2 usage error.
-func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) int {
+// returns the exit status (ExitOK, ExitRefused, ExitUsage, ExitInternal).
+func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) (code int) {
+	defer func() {
+		// A panic is a bug in the render or the program, not a property of the input: say
+		// so in one bounded message instead of a Go trace, with its own exit status.
+		if r := recover(); r != nil {
+			printBounded(stderr, "render: internal error (please report it with the stack file): ", fmt.Sprint(r))
+			code = ExitInternal
+		}
+	}()
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack name: reads stacks/Pulumi.<NAME>.yaml")
@@ -33,30 +61,58 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return ExitUsage
 	}
-	if fs.NArg() > 0 || (*stack == "") == (*configPath == "") || (*format != "text" && *format != "json") {
+	usage := func(msg string) int {
+		fmt.Fprintln(stderr, "render: "+msg)
 		fs.Usage()
-		return 2
+		return ExitUsage
+	}
+	var empty []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Value.String() == "" {
+			empty = append(empty, "-"+f.Name)
+		}
+	})
+	switch {
+	case len(empty) > 0:
+		// An empty value is usually an unset CI variable; with -previous it would silently
+		// turn the day-2 guard off.
+		return usage(strings.Join(empty, ", ") + " given an empty value (an unset variable?)")
+	case fs.NArg() > 0:
+		return usage("unexpected arguments: " + stackconfig.Shorten(strings.Join(fs.Args(), " "), maxLineLength))
+	case (*stack == "") == (*configPath == ""):
+		return usage("give exactly one of -stack and -config")
+	case *format != "text" && *format != "json":
+		return usage("-format is text or json, not " + stackconfig.Shorten(*format, stackconfig.MaxShownValue))
+	}
+	if *stack != "" {
+		// Pulumi's own rule for stack names; a path is not one (use -config for a file).
+		if _, err := tokens.ParseStackName(*stack); err != nil {
+			return usage("-stack: " + stackconfig.Shorten(err.Error(), maxLineLength))
+		}
 	}
 	path := *configPath
 	if *stack != "" {
 		path = filepath.Join("stacks", "Pulumi."+*stack+".yaml")
 	}
-	if _, err := os.Stat(path); err != nil {
+	if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+		if err == nil {
+			err = fmt.Errorf("%s is not a regular file", path)
+		}
 		fmt.Fprintf(stderr, "render: %v\n", err)
 		if *stack != "" {
 			fmt.Fprintf(stderr, "render: -stack reads stacks/Pulumi.<NAME>.yaml from the working directory (the repository root); stacks there: %s\n", knownStacks())
 		}
-		return 2
+		return ExitUsage
 	}
 
 	opts := Options{Program: prog}
 	if *previous != "" {
 		prev, err := LoadPrevious(*previous)
 		if err != nil {
-			fmt.Fprintf(stderr, "render: -previous %s: %v\n", *previous, err)
-			return 1
+			printBounded(stderr, "render: -previous "+*previous+": ", err.Error())
+			return ExitRefused
 		}
 		opts.Previous = prev
 	}
@@ -65,18 +121,34 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) int {
 	var refused *Refused
 	switch {
 	case errors.As(err, &probs):
-		fmt.Fprintf(stderr, "%s: %v\n", path, probs)
-		return 1
+		printBounded(stderr, path+": ", probs.Error())
+		return ExitRefused
 	case errors.As(err, &refused):
 		fmt.Fprint(stdout, out)
-		fmt.Fprintln(stderr, refused.Error())
-		return 1
+		printBounded(stderr, "", refused.Error())
+		return ExitRefused
 	case err != nil:
-		fmt.Fprintf(stderr, "render: %v\n", err)
-		return 1
+		printBounded(stderr, "render: ", err.Error())
+		return ExitRefused
 	}
 	fmt.Fprint(stdout, out)
-	return 0
+	return ExitOK
+}
+
+// printBounded prints prefix+msg with at most maxMessageLines lines of at most
+// maxLineLength characters each.
+func printBounded(w io.Writer, prefix, msg string) {
+	lines := strings.Split(strings.TrimRight(prefix+msg, "\n"), "\n")
+	n := len(lines)
+	if n > maxMessageLines {
+		lines = lines[:maxMessageLines]
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, stackconfig.Shorten(l, maxLineLength))
+	}
+	if n > maxMessageLines {
+		fmt.Fprintf(w, "  … %d more lines\n", n-maxMessageLines)
+	}
 }
 
 // knownStacks lists the stack names under ./stacks, for the usage message.

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -91,11 +92,32 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 	return pack.Evaluate(in)
 }
 
-// LoadPrevious reads the JSON object `pulumi stack output --json` prints.
+// MaxPreviousBytes bounds the -previous file: `pulumi stack output --json` of an eks-cilium
+// stack is about 2 KB (a few KB more with --show-secrets, which adds the kubeconfig), so
+// 256 KiB is far beyond any real one and keeps a hostile file from being read whole.
+const MaxPreviousBytes = 256 << 10
+
+// LoadPrevious reads the JSON object `pulumi stack output --json` prints, at most
+// MaxPreviousBytes of it, from a regular file.
 func LoadPrevious(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxPreviousBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxPreviousBytes {
+		return nil, fmt.Errorf("%d bytes, more than the %d bytes (render.MaxPreviousBytes) `pulumi stack output --json` of an eks-cilium stack could print", info.Size(), MaxPreviousBytes)
 	}
 	var prev map[string]any
 	if err := json.Unmarshal(data, &prev); err != nil {

@@ -141,8 +141,3 @@ func (c Config) ClusterName() string {
 
 // UsesExistingVpc reports whether the stack brings its own VPC.
 func (v VpcConfig) UsesExistingVpc() bool { return v.Id != "" }
-
-// Keys are the config keys a program reads, in a fixed order.
-func Keys() []string {
-	return []string{KeyRegion, KeyVpc, KeyCluster, KeyNodeGroups, KeyCilium, KeyAddons, KeyKarpenter}
-}

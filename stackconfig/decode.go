@@ -1,41 +1,49 @@
 package stackconfig
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
-
-// sections are the project's own config keys, without the namespace.
-var sections = []string{"vpc", "cluster", "nodeGroups", "cilium", "addons", "karpenter"}
 
 // Decode builds a Config from config values as Pulumi hands them to a program: full keys
 // ("eks-cilium:vpc", "aws:region") mapped to strings, objects and lists as JSON. Missing keys
-// take Defaults(). Unknown fields and wrong types are Problems naming the key.
+// take Defaults(). Decoding is strict and driven by Config's types and json tags, so a field
+// added to a struct is read without any change here:
+//   - field names match exactly (json's case-insensitive matching is not used); an unknown
+//     field is refused with the nearest known name;
+//   - null is refused for every typed field (a YAML `key:` with nothing after it), instead of
+//     silently keeping the default; only free-form maps (cilium.values) may hold null;
+//   - a value of the wrong type is refused with the type it must have;
+//   - keys this program does not know, of any namespace, are refused (CheckKeys).
+//
+// Every problem is reported, sorted by key, as Problems.
 func Decode(stack string, values map[string]string) (Config, error) {
-	raw := map[string]any{}
-	for k, v := range values {
-		if !strings.HasPrefix(k, Namespace+":") {
+	return decode(stack, values, nil)
+}
+
+// decode is Decode with the stack file's sources, when the values come from one: problems
+// then name the line and show values as written.
+func decode(stack string, values map[string]string, sources map[string]source) (Config, error) {
+	cfg := Defaults()
+	cfg.Stack, cfg.Region = stack, values[KeyRegion]
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	probs := CheckKeys(keys)
+	root := reflect.ValueOf(&cfg).Elem()
+	for _, s := range sections() {
+		text, ok := values[Namespace+":"+s.name]
+		if !ok {
 			continue
 		}
-		var x any
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.UseNumber() // keep numbers as written, for messages
-		if err := dec.Decode(&x); err != nil {
-			// A scalar key holding plain text; none of ours is a scalar, so it is a type error below.
-			x = v
-		}
-		raw[k] = x
+		probs = append(probs, decodeSection(s, text, root.Field(s.index), sources)...)
 	}
-	cfg, probs := decodeRaw(stack, values[KeyRegion], raw)
 	if len(probs) > 0 {
 		sortProblems(probs)
 		return Config{}, probs
@@ -43,269 +51,339 @@ func Decode(stack string, values map[string]string) (Config, error) {
 	return cfg, nil
 }
 
-// LoadFile reads a Pulumi.<stack>.yaml file and decodes its config the same way a program
-// sees it. It also returns the config as Pulumi would pass it to the program, so the
-// offline render can run the real program with exactly these values.
-func LoadFile(path string) (Config, map[string]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, nil, err
+// decodeSection decodes one top-level value. Pulumi passes objects and lists as JSON and
+// scalars as their text (a string as is, 24 as "24", true as "true").
+func decodeSection(s section, text string, out reflect.Value, sources map[string]source) Problems {
+	key := Namespace + ":" + s.name
+	d := decoder{sources: sources}
+	var v any
+	switch kindOf(s.typ) {
+	case reflect.String:
+		v = text
+	case reflect.Bool, reflect.Int, reflect.Uint, reflect.Float64:
+		if err := json.Unmarshal([]byte(text), new(any)); err != nil {
+			v = text // not a number or boolean: reported as a string below
+			break
+		}
+		v = parseJSON(text)
+	default:
+		if !json.Valid([]byte(text)) {
+			return Problems{{Key: key, Value: text, Rule: "must be " + typeName(s.typ) + ", got plain text"}}
+		}
+		v = parseJSON(text)
 	}
-	values, err := ParseStackFile(data)
-	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	cfg, err := Decode(StackName(path), values)
-	return cfg, values, err
+	d.value(key, path{key}, v, out)
+	return d.probs
 }
 
-// StackName is the stack a Pulumi.<stack>.yaml file belongs to.
-func StackName(path string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "Pulumi."), filepath.Ext(path))
+func parseJSON(text string) any {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber() // keep numbers as written, for messages and exact integers
+	var v any
+	_ = dec.Decode(&v) // callers checked validity
+	return v
 }
 
-// ParseStackFile turns the `config:` block of a stack file into Pulumi's key/value form.
-// Keys without a namespace belong to the project, as in Pulumi itself; unknown keys of
-// our namespace are refused with the nearest known key.
-func ParseStackFile(data []byte) (map[string]string, error) {
-	var doc struct {
-		Config map[string]yaml.Node `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Problems{{Key: "(file)", Value: firstLine(err.Error()), Rule: "the stack file must be valid YAML"}}
-	}
-	values := map[string]string{}
-	var probs Problems
-	for k, node := range doc.Config {
-		v, err := fromNode(&node)
-		if err != nil {
-			probs = append(probs, Problem{Key: k, Value: node.Value, Rule: "cannot be read: " + err.Error()})
-			continue
-		}
-		key := k
-		if !strings.Contains(key, ":") {
-			key = Namespace + ":" + key
-		}
-		if name, ok := strings.CutPrefix(key, Namespace+":"); ok && !contains(sections, name) {
-			p := Problem{Key: key, Value: "", Rule: "unknown config key; the project declares " + strings.Join(prefixed(sections), ", ")}
-			if n := Nearest(name, sections); n != "" {
-				p.Fix = "did you mean " + Namespace + ":" + n + "?"
-			}
-			probs = append(probs, p)
-			continue
-		}
-		if s, ok := v.(string); ok {
-			values[key] = s
-			continue
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			probs = append(probs, Problem{Key: key, Value: fmt.Sprint(v), Rule: "value cannot be represented as JSON: " + err.Error()})
-			continue
-		}
-		values[key] = string(b)
-	}
-	if len(probs) > 0 {
-		sortProblems(probs)
-		return nil, probs
-	}
-	return values, nil
+// elementDefaults are the starting values of list elements that have defaults; an element
+// whose type is not here starts from its zero value. A new list of structs with defaults
+// registers its constructor here.
+var elementDefaults = map[reflect.Type]func() any{
+	reflect.TypeFor[NodeGroupConfig](): func() any { return DefaultNodeGroup() },
 }
 
-func prefixed(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = Namespace + ":" + n
+func initial(t reflect.Type) reflect.Value {
+	v := reflect.New(t).Elem()
+	if def, ok := elementDefaults[t]; ok {
+		v.Set(reflect.ValueOf(def()))
 	}
-	return out
+	return v
 }
 
-func decodeRaw(stack, region string, raw map[string]any) (Config, Problems) {
-	cfg := Defaults()
-	cfg.Stack, cfg.Region = stack, region
-	var probs Problems
-	if v, ok := raw[KeyVpc]; ok {
-		probs = append(probs, decodeObject(KeyVpc, v, &cfg.Vpc)...)
-	}
-	if v, ok := raw[KeyCluster]; ok {
-		probs = append(probs, decodeObject(KeyCluster, v, &cfg.Cluster)...)
-	}
-	if v, ok := raw[KeyCilium]; ok {
-		probs = append(probs, decodeObject(KeyCilium, v, &cfg.Cilium)...)
-	}
-	if v, ok := raw[KeyAddons]; ok && v != nil {
-		cfg.Addons = &AddonsConfig{}
-		probs = append(probs, decodeObject(KeyAddons, v, cfg.Addons)...)
-	}
-	if v, ok := raw[KeyKarpenter]; ok && v != nil {
-		cfg.Karpenter = &KarpenterConfig{}
-		probs = append(probs, decodeObject(KeyKarpenter, v, cfg.Karpenter)...)
-	}
-	if v, ok := raw[KeyNodeGroups]; ok && v != nil {
-		list, isList := v.([]any)
-		if !isList {
-			probs = append(probs, Problem{Key: KeyNodeGroups, Value: render(v), Rule: "must be a list of node group objects"})
-		}
-		for i, item := range list {
-			ng := DefaultNodeGroup()
-			probs = append(probs, decodeObject(fmt.Sprintf("%s[%d]", KeyNodeGroups, i), item, &ng)...)
-			cfg.NodeGroups = append(cfg.NodeGroups, ng)
-		}
-	}
-	return cfg, probs
+type decoder struct {
+	sources map[string]source
+	probs   Problems
 }
 
-// decodeObject decodes raw (generic JSON) into the struct at into, which already holds the
-// defaults, so only the fields present are overwritten.
-func decodeObject(key string, raw any, into any) Problems {
-	if raw == nil {
-		return nil
+// refuse records a problem at key (path p), with the line and the value as written when the
+// values came from a file.
+func (d *decoder) refuse(key string, p path, v any, rule, fix string) {
+	src, ok := d.sources[p.id()]
+	if ok && src.text != "" {
+		v = src.text
 	}
-	if _, ok := raw.(map[string]any); !ok {
-		return Problems{{Key: key, Value: render(raw), Rule: "must be an object (a YAML mapping)"}}
-	}
-	b, _ := json.Marshal(raw)
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
-	if err == nil {
-		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return Problems{typeProblem(key, raw, typeErr)}
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		known := jsonFields(reflect.TypeOf(into).Elem())
-		p := Problem{Key: key + "." + name, Value: render(raw.(map[string]any)[name]), Rule: "unknown field; known fields are " + strings.Join(known, ", ")}
-		if n := Nearest(name, known); n != "" {
-			p.Fix = "did you mean " + key + "." + n + "?"
-		}
-		return Problems{p}
-	}
-	return Problems{{Key: key, Value: render(raw), Rule: err.Error()}}
+	d.probs = append(d.probs, Problem{Key: key, Value: show(v), Rule: rule, Fix: fix, Line: src.line})
 }
 
-func typeProblem(key string, raw any, e *json.UnmarshalTypeError) Problem {
-	path := key
-	val := raw
-	if e.Field != "" {
-		path += "." + e.Field
-		for _, part := range strings.Split(e.Field, ".") {
-			if m, ok := val.(map[string]any); ok {
-				val = m[part]
-			}
-		}
-	}
-	p := Problem{Key: path, Value: render(val), Rule: "must be " + kindName(e.Type) + ", got " + e.Value}
-	switch {
-	case e.Type.Kind() == reflect.Int && e.Value == "string":
-		p.Fix = "write the number without quotes"
-	case e.Type.Kind() == reflect.String && strings.HasPrefix(e.Value, "number"):
-		p.Fix = "quote it, e.g. \"" + render(val) + "\""
-	}
-	return p
-}
+func (p path) with(s string) path { return append(append(path{}, p...), s) }
 
-func kindName(t reflect.Type) string {
+// value decodes v (generic JSON with json.Number) into out, which holds the default.
+func (d *decoder) value(key string, p path, v any, out reflect.Value) {
+	t := out.Type()
+	if v == nil {
+		if t.Kind() == reflect.Interface {
+			out.SetZero()
+			return
+		}
+		fix := "write a value"
+		if !out.IsZero() {
+			fix += ", or delete the line to take the default " + show(jsonOf(out.Interface()))
+		}
+		d.refuse(key, p, "null", "has no value (a key with nothing after it is YAML's null)", fix)
+		return
+	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32:
+	case reflect.Interface:
+		out.Set(reflect.ValueOf(freeForm(v)))
+	case reflect.Pointer:
+		elem := initial(t.Elem())
+		d.value(key, p, v, elem)
+		p := reflect.New(t.Elem())
+		p.Elem().Set(elem)
+		out.Set(p)
+	case reflect.Struct:
+		d.object(key, p, v, out)
+	case reflect.Slice:
+		list, ok := v.([]any)
+		if !ok {
+			d.wrongType(key, p, v, t)
+			return
+		}
+		s := reflect.MakeSlice(t, len(list), len(list))
+		for i, item := range list {
+			elem := initial(t.Elem())
+			d.value(fmt.Sprintf("%s[%d]", key, i), p.with(fmt.Sprintf("[%d]", i)), item, elem)
+			s.Index(i).Set(elem)
+		}
+		out.Set(s)
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok || t.Key().Kind() != reflect.String {
+			d.wrongType(key, p, v, t)
+			return
+		}
+		res := reflect.MakeMapWithSize(t, len(m))
+		for _, k := range sortedKeys(m) {
+			elem := reflect.New(t.Elem()).Elem()
+			d.value(mapKey(key, k, t.Elem()), p.with(k), m[k], elem)
+			res.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), elem)
+		}
+		out.Set(res)
+	case reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			d.wrongType(key, p, v, t)
+			return
+		}
+		out.SetString(s)
+	case reflect.Bool:
+		b, ok := v.(bool)
+		if !ok {
+			d.wrongType(key, p, v, t)
+			return
+		}
+		out.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		switch {
+		case !ok:
+			d.wrongType(key, p, v, t)
+		case err != nil || out.OverflowInt(i):
+			d.refuse(key, p, v, "must be "+typeName(t)+", got "+show(v), "write a whole number")
+		default:
+			out.SetInt(i)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		u, err := strconv.ParseUint(string(n), 10, 64)
+		switch {
+		case !ok:
+			d.wrongType(key, p, v, t)
+		case err != nil || out.OverflowUint(u):
+			d.refuse(key, p, v, "must be "+typeName(t)+", got "+show(v), "write a whole number, 0 or more")
+		default:
+			out.SetUint(u)
+		}
+	case reflect.Float32, reflect.Float64:
+		n, ok := v.(json.Number)
+		f, err := n.Float64()
+		if !ok || err != nil {
+			d.wrongType(key, p, v, t)
+			return
+		}
+		out.SetFloat(f)
+	default:
+		// A field of a kind a stack file cannot express (chan, func): a programming error in
+		// the struct, reported rather than panicking.
+		d.refuse(key, p, v, "cannot be set from a stack file (field of Go kind "+t.Kind().String()+")", "")
+	}
+}
+
+// object decodes a JSON object onto a struct field by field, exact names only.
+func (d *decoder) object(key string, p path, v any, out reflect.Value) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.wrongType(key, p, v, out.Type())
+		return
+	}
+	fields := map[string]int{}
+	var names []string
+	for i := range out.NumField() {
+		if name := jsonName(out.Type().Field(i)); name != "" {
+			fields[name] = i
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range sortedKeys(m) {
+		i, ok := fields[name]
+		if !ok {
+			rule := "unknown field; known fields are " + strings.Join(names, ", ")
+			fix := ""
+			if n := Nearest(name, names); n != "" {
+				if strings.EqualFold(n, name) {
+					rule = "unknown field (field names are case-sensitive)"
+				}
+				fix = "did you mean " + key + "." + n + "?"
+			}
+			d.refuse(mapKey(key, name, nil), p.with(name), m[name], rule, fix)
+			continue
+		}
+		d.value(key+"."+name, p.with(name), m[name], out.Field(i))
+	}
+}
+
+func (d *decoder) wrongType(key string, p path, v any, t reflect.Type) {
+	written := show(v)
+	if src, ok := d.sources[p.id()]; ok && src.text != "" {
+		written = src.text
+	}
+	fix := ""
+	switch {
+	case kindOf(t) == reflect.Int && jsonKind(v) == "string":
+		fix = "write the number without quotes"
+	case kindOf(t) == reflect.Bool && jsonKind(v) == "string":
+		fix = "write true or false without quotes"
+	case t.Kind() == reflect.String && jsonKind(v) != "object" && jsonKind(v) != "list":
+		fix = "quote it, e.g. \"" + Shorten(written, MaxShownValue) + "\""
+	}
+	d.refuse(key, p, v, "must be "+typeName(t)+", got "+jsonKind(v), fix)
+}
+
+// kindOf folds the sized kinds into one (every int kind is Int, ...) and looks through pointers.
+func kindOf(t reflect.Type) reflect.Kind {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return reflect.Int
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return reflect.Uint
+	case reflect.Float32, reflect.Float64:
+		return reflect.Float64
+	}
+	return t.Kind()
+}
+
+func typeName(t reflect.Type) string {
+	switch kindOf(t) {
+	case reflect.Int:
 		return "an integer"
+	case reflect.Uint:
+		return "a whole number, 0 or more"
+	case reflect.Float64:
+		return "a number"
 	case reflect.String:
 		return "a string"
 	case reflect.Bool:
 		return "a boolean (true or false)"
 	case reflect.Slice:
 		return "a list"
+	case reflect.Interface:
+		return "a value"
 	default:
-		return "an object"
+		return "an object (a YAML mapping)"
 	}
 }
 
-func jsonFields(t reflect.Type) []string {
-	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
 	}
-	sort.Strings(out)
-	return out
+	return "null"
 }
 
-// fromNode converts a YAML node to JSON-encodable values. Numbers keep the text they were
-// written with (json.Number), so `version: 1.30` is reported as 1.30, not 1.3.
-func fromNode(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return fromNode(n.Content[0])
-	case yaml.AliasNode:
-		return fromNode(n.Alias)
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := fromNode(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[n.Content[i].Value] = v
-		}
-		return m, nil
-	case yaml.SequenceNode:
-		list := make([]any, len(n.Content))
-		for i, c := range n.Content {
-			v, err := fromNode(c)
-			if err != nil {
-				return nil, err
-			}
-			list[i] = v
-		}
-		return list, nil
+// mapKey is the path of a map entry: Helm values (free-form) read as dotted paths like
+// Helm's own --set; other maps quote the key, since label keys hold dots and slashes.
+func mapKey(key, k string, elem reflect.Type) string {
+	if elem == nil || elem.Kind() == reflect.Interface {
+		return key + "." + k
 	}
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	if tag := n.ShortTag(); (tag == "!!int" || tag == "!!float") && json.Valid([]byte(n.Value)) {
-		return json.Number(n.Value), nil
-	}
-	return v, nil
+	return key + "[" + strconv.Quote(k) + "]"
 }
 
-func render(v any) string {
+// freeForm converts decoded JSON into the plain values encoding/json gives (float64
+// numbers), which is what Helm values and the render have always carried.
+func freeForm(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return x.String()
+		}
+		return f
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = freeForm(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = freeForm(e)
+		}
+		return out
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// show is a value as a message shows it: strings as they are, anything else as JSON.
+func show(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
 		return x
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
+	case json.Number:
+		return x.String()
 	}
+	return jsonOf(v)
 }
 
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
 	}
-	return false
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
-
-func sortProblems(ps Problems) {
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+	return string(b)
 }

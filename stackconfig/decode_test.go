@@ -1,7 +1,10 @@
 package stackconfig
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -9,11 +12,8 @@ import (
 // decodeYAML decodes a stack file's text the way LoadFile does.
 func decodeYAML(t *testing.T, text string) (Config, error) {
 	t.Helper()
-	values, err := ParseStackFile([]byte(text))
-	if err != nil {
-		return Config{}, err
-	}
-	return Decode("test", values)
+	cfg, _, err := LoadBytes("test", []byte(text))
+	return cfg, err
 }
 
 func TestDecode_NamesTheKeyOfEveryMistake(t *testing.T) {
@@ -122,5 +122,134 @@ func TestDecode_ReportsProblemsOfEverySection(t *testing.T) {
 	}
 	if ps[0].Key != "eks-cilium:cilium.tunelProtocol" || ps[1].Key != "eks-cilium:vpc.availabilityZones" {
 		t.Errorf("keys = %q, %q; want sorted by key", ps[0].Key, ps[1].Key)
+	}
+}
+
+func TestDecode_IsStrictAboutNamesNullsAndTypes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		values    map[string]string
+		key, rule string
+		fix       string
+	}{
+		{"a field in the wrong case",
+			map[string]string{KeyCilium: `{"clusterPoolIPv4PodCidrList": ["10.200.0.0/16"]}`},
+			"eks-cilium:cilium.clusterPoolIPv4PodCidrList", "field names are case-sensitive", "did you mean eks-cilium:cilium.clusterPoolIPv4PodCIDRList?"},
+		{"a null on a key with a default",
+			map[string]string{KeyCilium: `{"clusterPoolIPv4MaskSize": null}`},
+			"eks-cilium:cilium.clusterPoolIPv4MaskSize", "has no value", "delete the line to take the default 24"},
+		{"a null in a list",
+			map[string]string{KeyCluster: `{"publicAccessCidrs": [null]}`},
+			"eks-cilium:cluster.publicAccessCidrs[0]", "has no value", "write a value"},
+		{"a null label",
+			map[string]string{KeyNodeGroups: `[{"labels": {"tier": null}}]`},
+			`eks-cilium:nodeGroups[0].labels["tier"]`, "has no value", ""},
+		{"a null optional section",
+			map[string]string{KeyAddons: `null`},
+			"eks-cilium:addons", "has no value", ""},
+		{"a quoted boolean",
+			map[string]string{KeyCluster: `{"protect": "true"}`},
+			"eks-cilium:cluster.protect", "must be a boolean (true or false), got string", "without quotes"},
+		{"a fractional integer",
+			map[string]string{KeyCilium: `{"clusterPoolIPv4MaskSize": 24.5}`},
+			"eks-cilium:cilium.clusterPoolIPv4MaskSize", "must be an integer, got 24.5", "whole number"},
+		{"an integer beyond 64 bits",
+			map[string]string{KeyNodeGroups: `[{"maxSize": 1e+20}]`},
+			"eks-cilium:nodeGroups[0].maxSize", "must be an integer", ""},
+		{"a section as plain text",
+			map[string]string{KeyVpc: `notanobject`},
+			"eks-cilium:vpc", "must be an object (a YAML mapping), got plain text", ""},
+		{"labels as a list",
+			map[string]string{KeyNodeGroups: `[{"labels": ["a"]}]`},
+			"eks-cilium:nodeGroups[0].labels", "must be an object (a YAML mapping), got list", ""},
+		{"an unknown field of a nested section",
+			map[string]string{KeyKarpenter: `{"nodePools": [{"limits": {"cpus": 10}}]}`},
+			"eks-cilium:karpenter.nodePools[0].limits.cpus", "unknown field", "did you mean eks-cilium:karpenter.nodePools[0].limits.cpu?"},
+		{"an unknown namespace",
+			map[string]string{"eks_cilium:vpc": `{}`},
+			"eks_cilium:vpc", "unknown namespace", "did you mean eks-cilium:vpc?"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode("test", tc.values)
+			p := onlyProblem(t, err)
+			if p.Key != tc.key || !strings.Contains(p.Rule, tc.rule) || !strings.Contains(p.Fix, tc.fix) {
+				t.Errorf("got %+v\nwant key %q, rule containing %q, fix containing %q", p, tc.key, tc.rule, tc.fix)
+			}
+		})
+	}
+}
+
+func TestDecode_OptionalSectionsArePresentOnlyWhenSet(t *testing.T) {
+	cfg, err := Decode("test", map[string]string{KeyAddons: `{"metricsServer": {"version": "3.13.0"}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Karpenter != nil || cfg.Addons == nil || cfg.Addons.MetricsServer == nil || cfg.Addons.MetricsServer.Version != "3.13.0" || cfg.Addons.AwsLoadBalancerController != nil {
+		t.Errorf("cfg = %+v, want only addons.metricsServer", cfg)
+	}
+}
+
+// filled sets every field reachable from v to a value unlike its zero and its default, so a
+// field the decoder does not handle shows up as a difference.
+func filled(v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("s" + strconv.Itoa(depth))
+	case reflect.Bool:
+		v.SetBool(depth%2 == 0) // both values across the tree; false differs from true defaults
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(7 + depth))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(7 + depth))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(0.5 + float64(depth))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		filled(v.Elem(), depth+1)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if jsonName(v.Type().Field(i)) != "" {
+				filled(v.Field(i), depth+i+1)
+			}
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		filled(v.Index(0), depth+1)
+		filled(v.Index(1), depth+2)
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.Interface {
+			e.Set(reflect.ValueOf(map[string]any{"nested": []any{"x", 1.5, true}}))
+		} else {
+			filled(e, depth+1)
+		}
+		v.SetMapIndex(reflect.ValueOf("key/with.dots"), e)
+	}
+}
+
+// TestDecode_ReadsEveryFieldOfEverySection: the decoder is driven by Config's types and json
+// tags, so a field added to any section (or a new section) is read without changing it.
+// Every field of every section gets a non-default value, is written as Pulumi passes it
+// (JSON), and must come back unchanged.
+func TestDecode_ReadsEveryFieldOfEverySection(t *testing.T) {
+	want := Defaults()
+	want.Stack, want.Region = "test", "eu-west-1"
+	values := map[string]string{KeyRegion: "eu-west-1"}
+	root := reflect.ValueOf(&want).Elem()
+	for _, s := range sections() {
+		filled(root.Field(s.index), s.index)
+		b, err := json.Marshal(root.Field(s.index).Interface())
+		if err != nil {
+			t.Fatal(err)
+		}
+		values[Namespace+":"+s.name] = string(b)
+	}
+	got, err := Decode("test", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded\n%+v\nwant\n%+v", got, want)
 	}
 }

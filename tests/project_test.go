@@ -75,7 +75,9 @@ func TestProject_StacksMatchDeclaredConfigTypes(t *testing.T) {
 				}
 				decl, ok := proj.Config[key.Name()]
 				if !ok {
-					t.Errorf("%s sets %s, which Pulumi.yaml does not declare", path, key)
+					if !optionalSection(key.Name()) {
+						t.Errorf("%s sets %s, which Pulumi.yaml does not declare", path, key)
+					}
 					continue
 				}
 				v, err := value.ToObject()

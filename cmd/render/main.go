@@ -3,8 +3,8 @@
 //
 //	go run ./cmd/render [-stack NAME | -config PATH] [-format text|json] [-previous PATH] [-policy]
 //
-// Exit status: 0 rendered, 1 invalid configuration, refused day-2 change or mandatory policy
-// violation, 2 usage error.
+// Exit status: 0 rendered; 1 invalid configuration, unreadable or refused previous outputs,
+// refused day-2 change or mandatory policy violation; 2 usage error; 3 a bug in the render.
 package main
 
 import (

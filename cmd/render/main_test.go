@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,16 +90,26 @@ func TestRender_InvalidConfigExitsOneWithoutStdout(t *testing.T) {
 }
 
 func TestRender_UsageErrorsExitTwo(t *testing.T) {
-	for _, args := range [][]string{
-		{},
-		{"-stack", "dev", "-config", "stacks/Pulumi.dev.yaml"},
-		{"-stack", "dev", "-format", "yaml"},
-		{"-stack", "does-not-exist"},
-		{"-bogus"},
-		{"-stack", "dev", "extra"},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "exactly one of -stack and -config"},
+		{[]string{"-stack", "dev", "-config", "stacks/Pulumi.dev.yaml"}, "exactly one of -stack and -config"},
+		{[]string{"-stack", "dev", "-format", "yaml"}, "-format is text or json"},
+		{[]string{"-stack", "does-not-exist"}, "stacks there: dev, prod"},
+		{[]string{"-bogus"}, "flag provided but not defined"},
+		{[]string{"-stack", "dev", "extra"}, "unexpected arguments: extra"},
+		// An empty CI variable must not turn the day-2 guard off silently.
+		{[]string{"-stack", "prod", "-previous", ""}, "-previous given an empty value"},
+		{[]string{"-stack", "", "-config", "stacks/Pulumi.dev.yaml"}, "-stack given an empty value"},
+		{[]string{"-stack", "../stacks/Pulumi.dev"}, "a stack name may only contain"},
+		{[]string{"-config", "stacks"}, "is not a regular file"},
+		{[]string{"-config", "/dev/zero"}, "is not a regular file"},
 	} {
-		if code, _, _ := runCLI(args...); code != 2 {
-			t.Errorf("render %v: exit %d, want 2", args, code)
+		code, out, errOut := runCLI(c.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, c.want) {
+			t.Errorf("render %q: exit %d, stdout %d bytes, want exit 2 and stderr containing %q; stderr:\n%s", c.args, code, len(out), c.want, errOut)
 		}
 	}
 }
@@ -273,6 +284,147 @@ func TestRender_RulesRefuseWhatAWSOrTheKubeletWouldAndRenderTheNeighbours(t *tes
 					t.Errorf("render lacks %q", w)
 				}
 			}
+		})
+	}
+}
+
+// checkRefusal asserts the contract of every refused render: the exit status, nothing on
+// stdout, no Go trace, and a bounded message whose lines each fit a terminal line or two.
+func checkRefusal(t *testing.T, code int, out, errOut string, wantCode int, want []string) {
+	t.Helper()
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, wantCode, errOut)
+	}
+	if wantCode != 0 && out != "" {
+		t.Errorf("a refused render printed %d bytes to stdout", len(out))
+	}
+	if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic:") {
+		t.Errorf("stderr shows a Go panic:\n%s", errOut)
+	}
+	if len(errOut) > 16<<10 {
+		t.Errorf("stderr is %d bytes, want a bounded message", len(errOut))
+	}
+	for _, line := range strings.Split(errOut, "\n") {
+		if len(line) > 1000 {
+			t.Errorf("a stderr line is %d bytes: %.100s…", len(line), line)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+}
+
+// TestRender_HostileStackFilesAreRefusedWithKeyAndLine: every careless or hostile file in
+// tests/fixtures/hostile is refused with exit 1, the key or the line, the rule and the fix
+// (or, for the valid ones, rendered like Pulumi reads them).
+func TestRender_HostileStackFilesAreRefusedWithKeyAndLine(t *testing.T) {
+	cases := []struct {
+		fixture string
+		code    int
+		want    []string
+	}{
+		{"alias-depth", 1, []string{"line 69: eks-cilium:cilium.values.l60[0]", "nests deeper than 64 levels", "stackconfig.MaxDepth"}},
+		{"alias-key", 1, []string{"line 10: eks-cilium:cilium.clusterPoolIPv4MaskSize", "is set twice, at lines 8 and 10"}},
+		{"anchor-loop", 1, []string{"line 10: eks-cilium:cilium.values", "refers to the anchor &cilium it is written inside of (line 8)"}},
+		{"aws-typo", 1, []string{"line 4: aws:regoin", "did you mean aws:region?"}},
+		{"big-int", 1, []string{"line 6: eks-cilium:nodeGroups[0].maxSize", `"99999999999999999999"`, "must be an integer"}},
+		{"billion-laughs", 1, []string{"line 14: eks-cilium:cilium.values.d[7]", "more than 10000 YAML nodes", "stackconfig.MaxNodes", "the alias *c"}},
+		{"bom", 0, nil},
+		{"case-both", 1, []string{"line 9: eks-cilium:cilium.clusterPoolIPv4PodCidrList", "case-sensitive", "did you mean eks-cilium:cilium.clusterPoolIPv4PodCIDRList?"}},
+		{"case-typo", 1, []string{"line 8: eks-cilium:cilium.clusterPoolIPv4PodCidrList", "did you mean eks-cilium:cilium.clusterPoolIPv4PodCIDRList?"}},
+		{"config-list", 1, []string{"line 4: config", "must be a mapping"}},
+		{"config-typo", 1, []string{"line 3: Config", "did you mean config?"}},
+		{"control-chars", 1, []string{`eks-cilium:cilium.\x1b[31mred`, "unknown field"}},
+		{"custom-tag", 1, []string{"line 8: eks-cilium:cilium.version", `"!Ref"`, "remove the tag"}},
+		{"deep-nesting", 1, []string{"line 10: eks-cilium:cilium.values.deep[0][0]", "stackconfig.MaxDepth"}},
+		{"duplicate-key", 1, []string{"line 9: eks-cilium:cilium", "is set twice, at lines 7 and 9"}},
+		{"duplicate-namespace", 1, []string{"line 11: eks-cilium:cilium", `as "cilium" (line 8) and as "eks-cilium:cilium" (line 11)`}},
+		{"duplicate-nested", 1, []string{"line 10: eks-cilium:cilium.clusterPoolIPv4MaskSize", "is set twice, at lines 9 and 10"}},
+		{"empty", 1, []string{"aws:region", "eks-cilium:nodeGroups", "eks-cilium:cilium.clusterPoolIPv4PodCIDRList"}},
+		{"json-string-section", 1, []string{"line 5: eks-cilium:nodeGroups", "must be a list, got a string"}},
+		{"legacy-key", 1, []string{"line 7: eks-cilium:config:cilium", "write eks-cilium:cilium"}},
+		{"long-key", 1, []string{"line 9: eks-cilium:cilium.kkkk", "… (618 bytes)", "unknown field"}},
+		{"masquerade-off", 1, []string{"eks-cilium:cilium.values.enableIPv4Masquerade", `"false"`, "may not be overridden", "the VPC and the internet"}},
+		{"merge-keys", 0, nil},
+		{"merge-not-mapping", 1, []string{"line 8: eks-cilium:cilium", "a merge key (<<) takes a mapping"}},
+		{"merge-twice", 1, []string{"line 11: eks-cilium:cilium.<<", "is set twice, at lines 10 and 11"}},
+		{"namespace-case", 1, []string{"line 5: EKS-Cilium:vpc", "did you mean eks-cilium:vpc?"}},
+		{"namespace-typo", 1, []string{"line 5: eks_cilium:vpc", `unknown namespace "eks_cilium"`, "did you mean eks-cilium:vpc?"}},
+		{"nan", 1, []string{"line 9: eks-cilium:cilium.clusterPoolIPv4MaskSize", `".nan"`, "a number JSON cannot carry"}},
+		{"no-config-block", 1, []string{"line 3: aws:region", "line 4: eks-cilium:nodeGroups", "line 6: eks-cilium:cilium", "indent it under config:"}},
+		{"non-string-key", 1, []string{"line 12: eks-cilium:nodeGroups[0].labels", `quote the key: "1"`}},
+		{"not-a-mapping", 1, []string{"line 3: (file)", "a stack file is a YAML mapping"}},
+		{"null-in-list", 1, []string{"line 6: eks-cilium:nodeGroups[0].instanceTypes[1]", "has no value"}},
+		{"null-mask", 1, []string{"line 9: eks-cilium:cilium.clusterPoolIPv4MaskSize", "has no value", "the default 24"}},
+		{"null-section", 1, []string{"line 5: eks-cilium:vpc", "has no value"}},
+		{"quoted-bool", 1, []string{"line 6: eks-cilium:cluster.protect", "write true or false without quotes"}},
+		{"second-document", 1, []string{"line 9: (file)", "a second YAML document"}},
+		{"string-section", 1, []string{"line 5: eks-cilium:nodeGroups", `"notalist"`, "must be a list"}},
+		{"tab-indent", 1, []string{"line 4: (file)", "is not valid YAML"}},
+		{"timestamp", 1, []string{"eks-cilium:cilium.version", "2024-01-01 00:00:00 +0000 UTC"}},
+		{"unnamespaced-region", 1, []string{"line 4: eks-cilium:region", "did you mean aws:region?"}},
+		{"unquoted-version", 1, []string{"line 6: eks-cilium:cluster.version", `"1.30"`, `quote it, e.g. "1.30"`}},
+	}
+	fixtures, err := filepath.Glob(filepath.Join("tests", "fixtures", "hostile", "Pulumi.*.yaml"))
+	if err != nil || len(fixtures) != len(cases) {
+		t.Fatalf("%d hostile fixtures, %d cases: every fixture needs a case (err %v)", len(fixtures), len(cases), err)
+	}
+	for _, c := range cases {
+		t.Run(c.fixture, func(t *testing.T) {
+			code, out, errOut := runCLI("-config", filepath.Join("tests", "fixtures", "hostile", "Pulumi."+c.fixture+".yaml"))
+			checkRefusal(t, code, out, errOut, c.code, c.want)
+		})
+	}
+}
+
+// TestRender_HugeInputsAreRefusedInBoundedMessages: inputs too big to keep as fixtures.
+func TestRender_HugeInputsAreRefusedInBoundedMessages(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	prod, err := os.ReadFile(filepath.Join("stacks", "Pulumi.prod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cidrs := func(n int) string {
+		list := make([]string, n)
+		for i := range list {
+			list[i] = fmt.Sprintf("%q", fmt.Sprintf("10.%d.%d.0/24", 100+i/256%100, i%256))
+		}
+		return strings.Join(list, ",")
+	}
+	previous := func(n int) string {
+		return `{"clusterName": "eks-cilium-prod", "vpcCidr": "10.20.0.0/16", "serviceCidr": "172.20.0.0/16", "podCidrMaskSize": 24,
+			"ipamMode": "cluster-pool", "routingMode": "tunnel", "podCidrs": [` + cidrs(n) + `]}`
+	}
+	tenMB := strings.Repeat("v", 10<<20)
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a 10 MB value", []string{"-config", write("Pulumi.ten-mb.yaml", string(prod)+"    values: {x: \""+tenMB+"\"}\n")},
+			[]string{"(file)", "larger than the reader's limit", "stackconfig.MaxFileBytes"}},
+		{"a 200 KB value of the wrong type", []string{"-config", write("Pulumi.wide.yaml", strings.Replace(string(prod), "clusterPoolIPv4MaskSize: 24", "clusterPoolIPv4MaskSize: \""+strings.Repeat("2", 200_000)+"\"", 1))},
+			[]string{"eks-cilium:cilium.clusterPoolIPv4MaskSize", "must be an integer, got string", "… (200000 bytes)"}},
+		{"-previous with 100,000 pod CIDRs", []string{"-stack", "prod", "-previous", write("previous-100k.json", previous(100_000))},
+			[]string{"-previous", "render.MaxPreviousBytes"}},
+		{"-previous with 10,000 pod CIDRs", []string{"-stack", "prod", "-previous", write("previous-10k.json", previous(10_000))},
+			[]string{"eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]", "more problems"}},
+		{"-previous that is not a file", []string{"-stack", "prod", "-previous", "/dev/zero"},
+			[]string{"not a regular file"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCLI(c.args...)
+			checkRefusal(t, code, out, errOut, 1, c.want)
 		})
 	}
 }

@@ -45,6 +45,9 @@ var designKeys = map[string]string{
 	"k8sServiceHost":       "derived from the cluster endpoint",
 	"k8sServicePort":       "derived from the cluster endpoint",
 	"encryption":           "set eks-cilium:cilium.encryption",
+	// Overlay pod IPs are unknown to the VPC's route tables; without masquerading, traffic
+	// from pods to the VPC and the internet leaves with a source address nothing routes back to.
+	"enableIPv4Masquerade": "overlay pod IPs are unknown to the VPC: masquerading behind the node's address is how pods reach the VPC and the internet",
 }
 
 // OperatorReplicas sizes cilium-operator: two replicas (chart default, with anti-affinity)

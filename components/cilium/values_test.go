@@ -242,6 +242,8 @@ func TestValues_RefuseExtraThatOverridesTheDesign(t *testing.T) {
 		{"kube-proxy replacement", map[string]any{"kubeProxyReplacement": false}, "eks-cilium:cilium.values.kubeProxyReplacement"},
 		{"service host", map[string]any{"k8sServiceHost": "example.com"}, "eks-cilium:cilium.values.k8sServiceHost"},
 		{"encryption", map[string]any{"encryption": map[string]any{"type": "ipsec"}}, "eks-cilium:cilium.values.encryption.type"},
+		// Overlay pods reach the VPC and the internet only behind the node's address.
+		{"masquerading off", map[string]any{"enableIPv4Masquerade": false}, "eks-cilium:cilium.values.enableIPv4Masquerade"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

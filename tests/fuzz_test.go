@@ -1,0 +1,82 @@
+package tests
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/render"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+)
+
+// FuzzStackFile feeds whole stack files through the render's own path: the reader and the
+// strict decoder (stackconfig.LoadBytes, as render.Stack does through LoadFile), the
+// validation (platform.Validate) and the program under mocks (render.Run). Whatever the
+// bytes:
+//   - nothing panics, and every refusal is stackconfig.Problems whose lines name a key and a
+//     rule and stay short;
+//   - a file the render reads, Pulumi's own loaders read too, into the very same values
+//     (the render is at most stricter than Pulumi, never more lenient or different);
+//   - a configuration that validates renders.
+//
+// Seeded with every shipped stack and fixture; every `go test` runs the seeds. Fuzzing it
+// instruments pulumi-aws (over an hour on 2 cores), so CI fuzzes rules.FuzzReadAndCheck, and
+// this runs locally:
+//
+//	go test -run '^$' -fuzz '^FuzzStackFile$' -fuzztime 30s ./tests
+func FuzzStackFile(f *testing.F) {
+	for _, path := range stackFilesForParity(f) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	proj, err := workspace.LoadProject("../Pulumi.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, values, err := stackconfig.LoadBytes("fuzz", data)
+		if err != nil {
+			checkProblems(t, err)
+			return
+		}
+		theirs := readAsPulumi(t, proj, "Pulumi.fuzz.yaml", data)
+		if theirs.Loaded == nil {
+			t.Fatalf("the render reads a file Pulumi refuses: %v", theirs.Err)
+		}
+		if !reflect.DeepEqual(values, theirs.Loaded) {
+			t.Fatalf("the render reads other values than Pulumi\nrender: %q\npulumi: %q", values, theirs.Loaded)
+		}
+		if _, err := platform.Validate(cfg); err != nil {
+			checkProblems(t, err)
+			return
+		}
+		if _, err := render.Run("fuzz", values, render.Options{}); err != nil {
+			t.Fatalf("a validated configuration does not render: %v", err)
+		}
+	})
+}
+
+// checkProblems: a refusal is Problems, each naming a key and a rule on one bounded line.
+func checkProblems(t *testing.T, err error) {
+	t.Helper()
+	var probs stackconfig.Problems
+	if !errors.As(err, &probs) || len(probs) == 0 {
+		t.Fatalf("refused with %T, not stackconfig.Problems: %v", err, err)
+	}
+	for _, p := range probs {
+		line := p.String()
+		if p.Key == "" || p.Rule == "" || strings.ContainsAny(line, "\n\r") || len(line) > 2000 {
+			t.Fatalf("unreadable problem %+v:\n%s", p, line)
+		}
+	}
+	if msg := probs.Error(); len(msg) > 64<<10 {
+		t.Fatalf("the message is %d bytes", len(msg))
+	}
+}
