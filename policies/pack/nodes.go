@@ -134,17 +134,19 @@ type publicSubnet struct {
 }
 
 func checkNodesNoPublicIP(resources []policyx.AnalyzerResource) []finding {
-	public := map[string]publicSubnet{}
+	public := publicSubnets{byID: map[string]publicSubnet{}, byURN: map[string]publicSubnet{}}
 	for _, res := range resources {
 		if res.Type != typeAwsSubnet {
 			continue
 		}
-		id, p, ok := stringAt(res.Properties, "id")
-		if p != known || !ok || id == "" {
+		reason := subnetPublicReason(res.Properties)
+		if reason == "" {
 			continue
 		}
-		if reason := subnetPublicReason(res.Properties); reason != "" {
-			public[id] = publicSubnet{name: res.Name, reason: reason}
+		subnet := publicSubnet{name: res.Name, reason: reason}
+		public.byURN[res.URN] = subnet
+		if id, p, ok := stringAt(res.Properties, "id"); p == known && ok && id != "" {
+			public.byID[id] = subnet
 		}
 	}
 
@@ -171,6 +173,11 @@ func checkNodesNoPublicIP(resources []policyx.AnalyzerResource) []finding {
 	return out
 }
 
+// publicSubnets are the stack's public subnets, by id (known once they exist) and by URN.
+type publicSubnets struct {
+	byID, byURN map[string]publicSubnet
+}
+
 // subnetPublicReason says why a subnet counts as public, or "" when it does not (or cannot
 // be told yet).
 func subnetPublicReason(props property.Map) string {
@@ -187,17 +194,27 @@ func subnetPublicReason(props property.Map) string {
 	return ""
 }
 
-func nodeSubnetFindings(res policyx.AnalyzerResource, key string, public map[string]publicSubnet) []finding {
-	v, p := lookup(res.Properties, key)
-	if p != known {
-		return nil
-	}
-	ids, _ := stringItems(v)
+// nodeSubnetFindings reports the public subnets a node group's subnet list names: by id when
+// the ids are known, and by the subnets the list was computed from (the engine's property
+// dependencies) when they are not, as in a first preview, where no subnet has an id yet.
+func nodeSubnetFindings(res policyx.AnalyzerResource, key string, public publicSubnets) []finding {
 	var out []finding
-	for _, id := range ids {
-		if subnet, ok := public[id]; ok {
-			out = append(out, finding{res.URN, fmt.Sprintf("%s contains %q (subnet %s), which %s: %s.",
-				key, id, subnet.name, subnet.reason, publicIPWhy)})
+	reported := map[string]bool{}
+	if v, p := lookup(res.Properties, key); p == known {
+		ids, _ := stringItems(v)
+		for _, id := range ids {
+			if subnet, ok := public.byID[id]; ok && !reported[subnet.name] {
+				reported[subnet.name] = true
+				out = append(out, finding{res.URN, fmt.Sprintf("%s contains %q (subnet %s), which %s: %s.",
+					key, id, subnet.name, subnet.reason, publicIPWhy)})
+			}
+		}
+	}
+	for _, urn := range res.PropertyDependencies[key] {
+		if subnet, ok := public.byURN[urn]; ok && !reported[subnet.name] {
+			reported[subnet.name] = true
+			out = append(out, finding{res.URN, fmt.Sprintf("%s is computed from subnet %s, which %s: %s.",
+				key, subnet.name, subnet.reason, publicIPWhy)})
 		}
 	}
 	return out
