@@ -105,6 +105,12 @@ func (a *addressRanges) check(res policyx.AnalyzerResource, _ map[string]any) []
 	return out
 }
 
+// reservedRange is an address range pods must not share.
+type reservedRange struct {
+	prefix netip.Prefix
+	what   string // where it comes from, for the message
+}
+
 // poolsOf returns the known IPv4 pod CIDRs of a Cilium release; malformed entries are
 // cilium-cluster-pool's to report.
 func poolsOf(res policyx.AnalyzerResource) []netip.Prefix {

@@ -40,9 +40,15 @@ func constructEks(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.C
 	if req.GetType() != "eks:index:Cluster" {
 		return nil, fmt.Errorf("fake eks: %s is not modelled (only eks:index:Cluster)", req.GetType())
 	}
-	raw, err := plugin.UnmarshalProperties(req.GetInputs(), marshal)
+	wrapped, err := plugin.UnmarshalProperties(req.GetInputs(), marshal)
 	if err != nil {
 		return nil, err
+	}
+	// The engine passes inputs that came from other resources as output values (value plus
+	// dependencies); the checks look at the values.
+	raw := resource.PropertyMap{}
+	for k, v := range wrapped {
+		raw[k] = unwrapOutputs(v)
 	}
 	shapes, err := loadShapes()
 	if err != nil {
@@ -290,4 +296,35 @@ func fakeKubeconfig(cluster, endpoint, ca string) map[string]any {
 			"args": []any{"eks", "get-token", "--cluster-name", cluster, "--region", fakeRegion},
 		}}}},
 	}
+}
+
+// unwrapOutputs replaces known output values by their values, keeping secrets and unknowns.
+func unwrapOutputs(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsOutput():
+		o := v.OutputValue()
+		if !o.Known {
+			return resource.MakeComputed(resource.NewStringProperty(""))
+		}
+		inner := unwrapOutputs(o.Element)
+		if o.Secret {
+			return resource.MakeSecret(inner)
+		}
+		return inner
+	case v.IsSecret():
+		return resource.MakeSecret(unwrapOutputs(v.SecretValue().Element))
+	case v.IsArray():
+		out := make([]resource.PropertyValue, len(v.ArrayValue()))
+		for i, e := range v.ArrayValue() {
+			out[i] = unwrapOutputs(e)
+		}
+		return resource.NewArrayProperty(out)
+	case v.IsObject():
+		out := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			out[k] = unwrapOutputs(e)
+		}
+		return resource.NewObjectProperty(out)
+	}
+	return v
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/providertest/providers"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -32,7 +33,7 @@ type call struct {
 	urn     string
 	preview bool
 	err     string
-	inputs  resource.PropertyMap // of Create and Update
+	inputs  resource.PropertyMap // of Create and Update; the deleted state of Delete
 }
 
 func (c call) String() string {
@@ -124,26 +125,34 @@ type fake struct {
 	checkConfig func(news resource.PropertyMap) []inputProblem
 
 	mu     sync.Mutex
-	failOn map[string]string // resource type -> error its Create returns
+	failOn map[string]failure // resource type -> how its Create fails
 	engine *grpc.ClientConn
 }
 
 var marshal = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true}
 
-// failCreate makes every later Create of a resource type fail with msg, as a cloud API would.
-func (f *fake) failCreate(token, msg string) {
+// failure is how a Create fails: the cloud's error, after the time the cloud took to give up.
+type failure struct {
+	msg   string
+	after time.Duration
+}
+
+// failCreate makes every later Create of a resource type fail with msg after the given time,
+// as a cloud API would (EKS reports NodeCreationFailure only after waiting for the nodes).
+func (f *fake) failCreate(token, msg string, after time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failOn == nil {
-		f.failOn = map[string]string{}
+		f.failOn = map[string]failure{}
 	}
-	f.failOn[token] = msg
+	f.failOn[token] = failure{msg, after}
 }
 
-func (f *fake) failure(token string) string {
+func (f *fake) failure(token string) (failure, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.failOn[token]
+	fail, ok := f.failOn[token]
+	return fail, ok
 }
 
 // logged wraps one call in the call log.
@@ -164,7 +173,7 @@ func (f *fake) mocks() providers.ProviderMocks {
 			if err := f.dialEngine(in.GetEngineAddress()); err != nil {
 				return nil, err
 			}
-			return &rpc.ProviderHandshakeResponse{AcceptSecrets: true, AcceptResources: true, AcceptOutputs: true}, nil
+			return &rpc.ProviderHandshakeResponse{AcceptSecrets: true, AcceptResources: true}, nil
 		},
 		Attach: func(_ context.Context, in *rpc.PluginAttach) (*emptypb.Empty, error) {
 			return &emptypb.Empty{}, f.dialEngine(in.GetAddress())
@@ -193,7 +202,7 @@ func (f *fake) mocks() providers.ProviderMocks {
 		Configure: func(context.Context, *rpc.ConfigureRequest) (*rpc.ConfigureResponse, error) {
 			// Like the bridged AWS provider and pulumi-kubernetes: Create runs in preview too,
 			// so a preview shows the inputs and marks what the cloud computes as unknown.
-			return &rpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: true, AcceptOutputs: true}, nil
+			return &rpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, SupportsPreview: true}, nil
 		},
 		Check: func(_ context.Context, in *rpc.CheckRequest) (*rpc.CheckResponse, error) {
 			var resp *rpc.CheckResponse
@@ -223,8 +232,9 @@ func (f *fake) mocks() providers.ProviderMocks {
 					return err
 				}
 				f.log.setInputs(i, inputs)
-				if msg := f.failure(token); msg != "" && !in.GetPreview() {
-					return fmt.Errorf("%s", msg)
+				if fail, ok := f.failure(token); ok && !in.GetPreview() {
+					time.Sleep(fail.after)
+					return fmt.Errorf("%s", fail.msg)
 				}
 				name := resource.URN(in.GetUrn()).Name()
 				outs := f.outputs(token, name, inputs, in.GetPreview())
@@ -234,7 +244,7 @@ func (f *fake) mocks() providers.ProviderMocks {
 				}
 				resp = &rpc.CreateResponse{Properties: props}
 				if !in.GetPreview() {
-					resp.Id = fakeID(token, in.GetUrn())
+					resp.Id = fakeID(token, name)
 				}
 				return nil
 			})
@@ -272,7 +282,11 @@ func (f *fake) mocks() providers.ProviderMocks {
 			return resp, err
 		},
 		Delete: func(_ context.Context, in *rpc.DeleteRequest) (*emptypb.Empty, error) {
-			err := f.logged("Delete", string(resource.URN(in.GetUrn()).Type()), in.GetUrn(), false, func(int) error { return nil })
+			err := f.logged("Delete", string(resource.URN(in.GetUrn()).Type()), in.GetUrn(), false, func(i int) error {
+				state, err := plugin.UnmarshalProperties(in.GetProperties(), marshal)
+				f.log.setInputs(i, state)
+				return err
+			})
 			return &emptypb.Empty{}, err
 		},
 		Invoke: func(_ context.Context, in *rpc.InvokeRequest) (*rpc.InvokeResponse, error) {
@@ -434,8 +448,8 @@ func plain(v resource.PropertyValue) any {
 }
 
 // fakeID is a stable id shaped like AWS's for the types whose id format is checked.
-func fakeID(token, urn string) string {
-	sum := sha256.Sum256([]byte(urn))
+func fakeID(token, name string) string {
+	sum := sha256.Sum256([]byte(token + "::" + name))
 	h := hex.EncodeToString(sum[:])[:17]
 	prefix := map[string]string{
 		"aws:ec2/vpc:Vpc":                                     "vpc-",
@@ -450,7 +464,7 @@ func fakeID(token, urn string) string {
 		"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
 	}[token]
 	if prefix == "" {
-		return strings.ToLower(resource.URN(urn).Name()) + "-" + h[:8]
+		return strings.ToLower(name) + "-" + h[:8]
 	}
 	return prefix + h
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,6 +157,15 @@ func (s *engineStack) context() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 5*time.Minute)
 }
 
+// progress is where a CLI run writes its output: a buffer for failure messages and, with
+// `go test -v`, the terminal as well.
+func progress(buf *bytes.Buffer) io.Writer {
+	if testing.Verbose() {
+		return io.MultiWriter(buf, os.Stderr)
+	}
+	return buf
+}
+
 // up runs `pulumi up` (no preview first, as the Automation API does).
 func (s *engineStack) up(opts ...optup.Option) operation {
 	s.t.Helper()
@@ -167,7 +177,7 @@ func (s *engineStack) up(opts ...optup.Option) operation {
 	var evs []events.EngineEvent
 	done := make(chan struct{})
 	go collect(ch, &evs, done)
-	res, err := s.stack.Up(ctx, append(opts, optup.ProgressStreams(&out), optup.ErrorProgressStreams(&out), optup.EventStreams(ch))...)
+	res, err := s.stack.Up(ctx, append(opts, optup.ProgressStreams(progress(&out)), optup.ErrorProgressStreams(progress(&out)), optup.EventStreams(ch))...)
 	<-done
 	op := operation{err: err, output: out.String() + errText(err), events: evs, calls: s.fakes.log.since(mark)}
 	if err == nil && res.Summary.ResourceChanges != nil {
@@ -187,7 +197,7 @@ func (s *engineStack) preview(opts ...optpreview.Option) operation {
 	var evs []events.EngineEvent
 	done := make(chan struct{})
 	go collect(ch, &evs, done)
-	res, err := s.stack.Preview(ctx, append(opts, optpreview.ProgressStreams(&out), optpreview.ErrorProgressStreams(&out), optpreview.EventStreams(ch))...)
+	res, err := s.stack.Preview(ctx, append(opts, optpreview.ProgressStreams(progress(&out)), optpreview.ErrorProgressStreams(progress(&out)), optpreview.EventStreams(ch))...)
 	<-done
 	op := operation{err: err, output: out.String() + errText(err), events: evs, calls: s.fakes.log.since(mark)}
 	if err == nil {
@@ -210,7 +220,7 @@ func (s *engineStack) destroy() operation {
 	var evs []events.EngineEvent
 	done := make(chan struct{})
 	go collect(ch, &evs, done)
-	res, err := s.stack.Destroy(ctx, optdestroy.ProgressStreams(&out), optdestroy.ErrorProgressStreams(&out), optdestroy.EventStreams(ch))
+	res, err := s.stack.Destroy(ctx, optdestroy.ProgressStreams(progress(&out)), optdestroy.ErrorProgressStreams(progress(&out)), optdestroy.EventStreams(ch))
 	<-done
 	op := operation{err: err, output: out.String() + errText(err), events: evs, calls: s.fakes.log.since(mark)}
 	if err == nil && res.Summary.ResourceChanges != nil {
