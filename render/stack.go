@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -87,8 +88,8 @@ func Stack(path string, opts Options, format string, policy bool) (string, error
 // stack's first `pulumi preview`, so the offline result is never better than the real one:
 // resource policies get each resource's inputs with the values a preview cannot know
 // (ids, cluster endpoint, anything computed from them) unknown, and stack policies get what
-// the engine holds as outputs then (see firstPreview). Resources are evaluated in the order
-// the program registered them, as the engine analyzes them.
+// the engine holds as outputs then (see firstPreview). Resources are evaluated in an order the
+// engine could analyze them in (dependencyOrder).
 func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]pack.Violation, error) {
 	cfg, err := stackconfig.Decode(stack, values)
 	if err != nil {
@@ -119,7 +120,49 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 		}
 		return nil, fmt.Errorf("running the program offline: %w", err)
 	}
-	return pack.Evaluate(mocks.resources)
+	return pack.Evaluate(dependencyOrder(mocks.resources))
+}
+
+// dependencyOrder sorts resources so that each comes after every resource its inputs depend
+// on, which is all the engine guarantees about the order it analyzes them in (it analyzes a
+// resource when the program registers it, and the program registers it once its inputs are
+// known); ties go by URN, so two renders print the same findings in the same order.
+func dependencyOrder(resources []pack.Resource) []pack.Resource {
+	byURN := map[string]pack.Resource{}
+	for _, r := range resources {
+		byURN[r.URN] = r
+	}
+	waiting := map[string]int{}
+	dependents := map[string][]string{}
+	for _, r := range resources {
+		seen := map[string]bool{}
+		for _, d := range r.Dependencies {
+			if _, ok := byURN[d]; ok && d != r.URN && !seen[d] {
+				seen[d] = true
+				waiting[r.URN]++
+				dependents[d] = append(dependents[d], r.URN)
+			}
+		}
+	}
+	var ready []string
+	for _, r := range resources {
+		if waiting[r.URN] == 0 {
+			ready = append(ready, r.URN)
+		}
+	}
+	out := make([]pack.Resource, 0, len(resources))
+	for len(ready) > 0 {
+		sort.Strings(ready)
+		next := ready[0]
+		ready = ready[1:]
+		out = append(out, byURN[next])
+		for _, d := range dependents[next] {
+			if waiting[d]--; waiting[d] == 0 {
+				ready = append(ready, d)
+			}
+		}
+	}
+	return out
 }
 
 // firstPreview records every registration as the engine would show it to a policy pack in a

@@ -38,8 +38,9 @@ type Violation struct {
 }
 
 // Evaluate runs the pack without the Pulumi engine, the way the engine runs it: every resource
-// policy over every resource's Inputs, in the order given (the order the program registered
-// them, which the engine also follows), then the stack policies over the Outputs. Each policy
+// policy over every resource's Inputs, in the order given (give an order the engine could
+// analyze them in: each resource after those its inputs come from), then the stack policies
+// over the Outputs. Each policy
 // runs at its default level and options, and the pack is fresh for each call, as for each
 // engine run.
 //
