@@ -19,10 +19,11 @@ import (
 )
 
 // buildComponentProvider builds the eks-cilium component provider from provider/ (its own
-// module) into a directory of its own and returns the binary's path.
+// module) and returns the binary's path. The binary sits in a folder named after the package,
+// which is how a `packages:` entry of Pulumi.yaml can name a local plugin.
 func buildComponentProvider(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pulumi-resource-eks-cilium")
+	bin := filepath.Join(t.TempDir(), "eks-cilium", "pulumi-resource-eks-cilium")
 	cmd := exec.Command("go", "-C", filepath.Join(repoRoot(t), "provider"), "build", "-o", bin, "./cmd/pulumi-resource-eks-cilium")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the component provider: %v\n%s", err, out)
@@ -113,7 +114,7 @@ func TestEngine_YamlExamplePreviewsWithTheComponentProvider(t *testing.T) {
 	if _, ok := project["packages"].(map[string]any)["eks-cilium"]; !ok {
 		t.Fatalf("examples/yaml/Pulumi.yaml no longer declares the eks-cilium package: %v", project["packages"])
 	}
-	project["packages"] = map[string]any{"eks-cilium": bin}
+	project["packages"] = map[string]any{"eks-cilium": filepath.Dir(bin)}
 	out, err := yaml.Marshal(project)
 	if err != nil {
 		t.Fatal(err)
