@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -18,10 +19,18 @@ const (
 
 func newAwsFake(log *callLog) *fake {
 	return &fake{
-		name:     "aws",
-		version:  "6.83.4", // go.mod's github.com/pulumi/pulumi-aws/sdk/v6
-		log:      log,
-		outputs:  awsOutputs,
+		name:    "aws",
+		version: "6.83.4", // go.mod's github.com/pulumi/pulumi-aws/sdk/v6
+		log:     log,
+		outputs: awsOutputs,
+		// DESIGN.md, "Typical durations": EKS control plane 9–16 min, node group 2–4, NAT
+		// gateway 1–2, CoreDNS addon ~1.
+		takes: map[string]time.Duration{
+			"aws:eks/cluster:Cluster":       900 * time.Millisecond,
+			"aws:eks/nodeGroup:NodeGroup":   300 * time.Millisecond,
+			"aws:ec2/natGateway:NatGateway": 150 * time.Millisecond,
+			"aws:eks/addon:Addon":           100 * time.Millisecond,
+		},
 		autoname: awsAutoname,
 		invoke:   awsInvoke,
 		checkConfig: func(news resource.PropertyMap) []inputProblem {

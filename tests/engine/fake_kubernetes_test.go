@@ -3,16 +3,19 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 func newKubernetesFake(log *callLog) *fake {
 	return &fake{
-		name:        "kubernetes",
-		version:     "4.32.0", // go.mod's github.com/pulumi/pulumi-kubernetes/sdk/v4
-		log:         log,
-		outputs:     kubernetesOutputs,
+		name:    "kubernetes",
+		version: "4.32.0", // go.mod's github.com/pulumi/pulumi-kubernetes/sdk/v4
+		log:     log,
+		outputs: kubernetesOutputs,
+		// DESIGN.md, "Typical durations": Helm release 1–2 min.
+		takes:       map[string]time.Duration{"kubernetes:helm.sh/v3:Release": 150 * time.Millisecond},
 		checkConfig: checkKubeconfig,
 	}
 }

@@ -123,6 +123,10 @@ type fake struct {
 	construct func(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error)
 	// checkConfig checks the provider's own configuration.
 	checkConfig func(news resource.PropertyMap) []inputProblem
+	// takes is how long a Create of a type takes: the typical durations of DESIGN.md at
+	// 100 ms a minute, so a missing dependency shows as an overlap in the call log instead
+	// of being hidden by instant answers.
+	takes map[string]time.Duration
 
 	mu     sync.Mutex
 	failOn map[string]failure // resource type -> how its Create fails
@@ -235,6 +239,9 @@ func (f *fake) mocks() providers.ProviderMocks {
 				if fail, ok := f.failure(token); ok && !in.GetPreview() {
 					time.Sleep(fail.after)
 					return fmt.Errorf("%s", fail.msg)
+				}
+				if !in.GetPreview() {
+					time.Sleep(f.takes[token])
 				}
 				name := resource.URN(in.GetUrn()).Name()
 				outs := f.outputs(token, name, inputs, in.GetPreview())
