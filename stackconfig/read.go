@@ -55,26 +55,34 @@ func LoadFile(path string) (Config, map[string]string, error) {
 // readBounded reads at most MaxFileBytes of a regular file; /dev/zero or a FIFO never reach
 // the parser.
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, size, err := ReadRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > MaxFileBytes {
-		return nil, Problems{tooLarge(info.Size())}
+		return nil, Problems{tooLarge(size)}
 	}
 	return data, nil
+}
+
+// ReadRegular reads a regular file, at most limit+1 bytes of it (more than limit means the
+// file is too large; size says by how much), and refuses anything else (a FIFO, a device such
+// as /dev/zero, a directory) before reading.
+func ReadRegular(path string, limit int) (data []byte, size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err = io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	return data, info.Size(), err
 }
 
 func tooLarge(size int64) Problem {

@@ -21,7 +21,9 @@ func TestPolicyOffline_ShippedStacksPass(t *testing.T) {
 }
 
 // TestPolicyOffline_BadProgramFailsWithExpectedViolations renders the deliberately wrong
-// fixture program and expects every mandatory policy to name it.
+// fixture program and expects every mandatory policy to name it, as the engine does in the
+// program's first preview (tests/engine runs the same pack there): resource policies see the
+// inputs, stack policies only what a first preview knows.
 func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := render.Main([]string{"-config", "fixtures/Pulumi.badprogram.yaml", "-policy"}, &out, &errOut, badprogram.Run)
@@ -29,9 +31,11 @@ func TestPolicyOffline_BadProgramFailsWithExpectedViolations(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut.String())
 	}
 	want := map[string]string{
-		"no-vpc-cni":              `aws:eks/addon:Addon::aws-node`,
-		"cilium-startup-taint":    `aws:eks/nodeGroup:NodeGroup::untainted`,
-		"nodes-no-public-ip":      `subnet-bad-0-public`,
+		"no-vpc-cni":           `aws:eks/addon:Addon::aws-node`,
+		"cilium-startup-taint": `aws:eks/nodeGroup:NodeGroup::untainted`,
+		// No subnet has an id in a first preview: the node group's subnetIds are traced to the
+		// subnets they are computed from.
+		"nodes-no-public-ip":      `subnetIds is computed from subnet bad-0-public`,
 		"cilium-cluster-pool":     `values.ipam.mode is "eni"`,
 		"pinned-chart-version":    `version is "~1.19"`,
 		"pod-cidr-no-overlap":     `pod CIDR 192.168.0.0/16`,

@@ -5,14 +5,19 @@ import (
 	"testing"
 )
 
+// resource is a resource as an update shows it: outputs are the inputs plus the id, when known.
 func resource(t *testing.T, typ, name, id string, inputs map[string]any) Resource {
-	return Resource{URN: urnOf(typ, name), Type: typ, Name: name, ID: id, Inputs: props(t, inputs)}
+	outputs := inputs
+	if id != "" {
+		outputs = withPath(inputs, id, "id")
+	}
+	return Resource{URN: urnOf(typ, name), Type: typ, Name: name, Inputs: props(t, inputs), Outputs: props(t, outputs)}
 }
 
 func TestEvaluate_ReportsEveryPolicyInPackThenInputOrder(t *testing.T) {
 	resources := []Resource{
 		resource(t, typeAwsVpc, "main", "vpc-0123", map[string]any{"cidrBlock": "10.0.0.0/16"}),
-		// The id comes from Resource.ID, as the offline render passes a mock's id.
+		// The id is in the outputs only, as the engine shows a created subnet.
 		resource(t, typeAwsSubnet, "public-a", "subnet-pub-a", map[string]any{"vpcId": "vpc-0123", "mapPublicIpOnLaunch": true}),
 		resource(t, typeEksCluster, "main", "", withPath(goodEksCluster(), false, "useDefaultVpcCni")),
 		resource(t, typeEksManagedNodeGroup, "general", "",
@@ -72,25 +77,47 @@ func TestEvaluate_AcceptsCompliantStack(t *testing.T) {
 	}
 }
 
-func TestEvaluate_KeepsAnExplicitIDProperty(t *testing.T) {
-	// Inputs that carry an id win over Resource.ID.
-	resources := []Resource{
-		resource(t, typeAwsSubnet, "public-a", "subnet-mock-id", map[string]any{"id": "subnet-pub-a", "mapPublicIpOnLaunch": true}),
-		resource(t, typeAwsEksNodeGroup, "general", "", withPath(goodAwsNodeGroup(), []any{"subnet-pub-a"}, "subnetIds")),
-	}
-	got, err := Evaluate(resources)
+// Resource policies see inputs and stack policies outputs, as in the engine: a value only in
+// the outputs (a subnet id) reaches nodes-no-public-ip and nothing else.
+func TestEvaluate_FeedsInputsToResourcePoliciesAndOutputsToStackPolicies(t *testing.T) {
+	publicSubnet := Resource{URN: urnOf(typeAwsSubnet, "public-a"), Type: typeAwsSubnet, Name: "public-a",
+		Inputs:  props(t, map[string]any{"mapPublicIpOnLaunch": true}),
+		Outputs: props(t, map[string]any{"mapPublicIpOnLaunch": true, "id": "subnet-pub-a"})}
+	ng := Resource{URN: urnOf(typeAwsEksNodeGroup, "general"), Type: typeAwsEksNodeGroup, Name: "general",
+		Inputs:  props(t, withPath(goodAwsNodeGroup(), deleted, "taints")),
+		Outputs: props(t, withPath(goodAwsNodeGroup(), []any{"subnet-pub-a"}, "subnetIds"))}
+	got, err := Evaluate([]Resource{publicSubnet, ng})
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	if len(got) != 1 || got[0].Policy != "nodes-no-public-ip" {
-		t.Errorf("got %+v, want one nodes-no-public-ip violation", got)
+	var policies []string
+	for _, v := range got {
+		policies = append(policies, v.Policy)
+	}
+	// The taints are missing only from the inputs, the public subnet id only in the outputs.
+	if strings.Join(policies, ",") != "cilium-startup-taint,nodes-no-public-ip" {
+		t.Errorf("got %v, want cilium-startup-taint (inputs) then nodes-no-public-ip (outputs)", got)
+	}
+}
+
+// In a first preview no subnet has an id; the engine's property dependencies still tie a node
+// group's subnet list to the subnets it came from.
+func TestEvaluate_FindsPublicSubnetsThroughPropertyDependencies(t *testing.T) {
+	publicSubnet := resource(t, typeAwsSubnet, "public-a", "", map[string]any{"tags": map[string]any{"kubernetes.io/role/elb": "1"}})
+	ng := resource(t, typeAwsEksNodeGroup, "general", "", withPath(goodAwsNodeGroup(), []any{computed, computed}, "subnetIds"))
+	ng.PropertyDependencies = map[string][]string{"subnetIds": {publicSubnet.URN}}
+	got, err := Evaluate([]Resource{publicSubnet, ng})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if len(got) != 1 || got[0].Policy != "nodes-no-public-ip" || !strings.Contains(got[0].Message, "subnetIds is computed from subnet public-a") {
+		t.Errorf("got %+v, want one nodes-no-public-ip violation naming subnet public-a", got)
 	}
 }
 
 func TestEvaluate_LeavesInputlessComponentsHidden(t *testing.T) {
-	// A component with no inputs (as the engine shows pulumi-eks components) stays skipped
-	// even when the render knows a mock id for it.
-	got, err := Evaluate([]Resource{resource(t, typeEksCluster, "main", "main-id", map[string]any{})})
+	// A component with no inputs (as the engine shows pulumi-eks components) stays skipped.
+	got, err := Evaluate([]Resource{resource(t, typeEksCluster, "main", "", map[string]any{})})
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}

@@ -157,6 +157,36 @@ func runStackCases(t *testing.T, policy policyx.Policy, cases []stackCase) {
 	}
 }
 
+// runSequenceCases validates each case's resources one after the other with a fresh policy from
+// newPolicy, as the engine analyzes the resources of one preview or update through one pack,
+// and checks every violation recorded along the way.
+func runSequenceCases(t *testing.T, newPolicy func() policyx.Policy, cases []stackCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rp, ok := newPolicy().(policyx.ResourceValidationPolicy)
+			if !ok {
+				t.Fatal("not a resource validation policy")
+			}
+			var all []recorded
+			for _, res := range tc.resources {
+				manager := &recordingManager{}
+				err := rp.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: manager, Resource: res})
+				if err != nil {
+					t.Fatalf("Validate %s: %v", res.URN, err)
+				}
+				for _, v := range manager.violations {
+					if v.urn == "" {
+						v.urn = res.URN // the engine's default: the resource being validated
+					}
+					all = append(all, v)
+				}
+			}
+			assertViolations(t, all, tc.want, tc.wantURN, tc.contains)
+		})
+	}
+}
+
 func assertViolations(t *testing.T, got []recorded, want int, urn string, contains []string) {
 	t.Helper()
 	if len(got) != want {

@@ -43,22 +43,10 @@ func checkKarpenterStartupTaint(res policyx.AnalyzerResource, _ map[string]any) 
 		}
 		return []string{msg}
 	}
-	someUnknown := false
-	for _, taint := range taints.AsArray().All {
-		key, kp, _ := stringAt(mapOf(taint), "key")
-		if taint.IsComputed() || kp == unknown {
-			someUnknown = true
-			continue
-		}
-		if key != startupTaintKey {
-			continue
-		}
-		if wrong := wrongTaintFields(mapOf(taint), startupTaintEffectKubelet); wrong != "" {
-			return []string{fmt.Sprintf("startup taint %s has %s, %s: %s.", startupTaintKey, wrong, want, karpenterTaintWhy)}
-		}
-		return nil
-	}
-	if someUnknown {
+	switch found, wrong, maybe := findStartupTaint(taints, startupTaintEffectKubelet); {
+	case found && wrong != "":
+		return []string{fmt.Sprintf("startup taint %s has %s, %s: %s.", startupTaintKey, wrong, want, karpenterTaintWhy)}
+	case found || maybe:
 		return nil
 	}
 	return []string{fmt.Sprintf("spec.template.spec.startupTaints is %s, %s: %s.", show(taints), want, karpenterTaintWhy)}

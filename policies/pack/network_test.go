@@ -1,14 +1,17 @@
 package pack
 
 import (
+	"context"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
+func podCIDRNoOverlap() policyx.Policy { return newPodCIDRNoOverlap() }
+
 func TestPodCIDRNoOverlap_AcceptsDisjointRanges(t *testing.T) {
 	release := analyzerResource(t, typeHelmRelease, "cilium", goodCiliumRelease()) // 10.200.0.0/16
-	runStackCases(t, podCIDRNoOverlap, []stackCase{
+	runSequenceCases(t, podCIDRNoOverlap, []stackCase{
 		{name: "pods, VPC and services apart", resources: []policyx.AnalyzerResource{
 			analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": "192.168.0.0/16"}),
 			analyzerResource(t, typeAwsVpcCidrAssoc, "extra", map[string]any{"vpcId": "vpc-0123", "cidrBlock": "100.64.0.0/16"}),
@@ -19,8 +22,8 @@ func TestPodCIDRNoOverlap_AcceptsDisjointRanges(t *testing.T) {
 		{name: "no Cilium release", resources: []policyx.AnalyzerResource{
 			analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": "10.200.0.0/16"}),
 		}},
-		{name: "component outputs in a real run", resources: []policyx.AnalyzerResource{
-			analyzerResource(t, typeEksCluster, "main", map[string]any{"kubeconfig": map[string]any{}, "kubeconfigJson": "{}"}),
+		{name: "component registered by its provider (no inputs)", resources: []policyx.AnalyzerResource{
+			analyzerResource(t, typeEksCluster, "main", map[string]any{}),
 			analyzerResource(t, typeHelmRelease, "cilium",
 				releaseWithValue([]any{"10.100.0.0/16"}, "ipam", "operator", "clusterPoolIPv4PodCIDRList")),
 		}},
@@ -32,7 +35,7 @@ func TestPodCIDRNoOverlap_RejectsOverlappingRanges(t *testing.T) {
 		return analyzerResource(t, typeHelmRelease, "cilium", releaseWithValue(cidrs, "ipam", "operator", "clusterPoolIPv4PodCIDRList"))
 	}
 	inVpc := pods("192.168.128.0/17")
-	runStackCases(t, podCIDRNoOverlap, []stackCase{
+	runSequenceCases(t, podCIDRNoOverlap, []stackCase{
 		{name: "pod CIDR inside the VPC", resources: []policyx.AnalyzerResource{
 			analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": "192.168.0.0/16"}), inVpc,
 		}, want: 1, wantURN: inVpc.URN,
@@ -68,7 +71,7 @@ func TestPodCIDRNoOverlap_RejectsOverlappingRanges(t *testing.T) {
 func TestPodCIDRNoOverlap_SkipsUnknownValues(t *testing.T) {
 	overlapping := analyzerResource(t, typeHelmRelease, "cilium",
 		releaseWithValue([]any{"192.168.0.0/16", computed}, "ipam", "operator", "clusterPoolIPv4PodCIDRList"))
-	runStackCases(t, podCIDRNoOverlap, []stackCase{
+	runSequenceCases(t, podCIDRNoOverlap, []stackCase{
 		{name: "VPC CIDR unknown", resources: []policyx.AnalyzerResource{
 			analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": computed}), overlapping,
 		}},
@@ -89,4 +92,40 @@ func TestPodCIDRNoOverlap_SkipsUnknownValues(t *testing.T) {
 			analyzerResource(t, typeHelmRelease, "cilium", releaseWithValue([]any{"10.100.0.0/16"}, "ipam", "operator", "clusterPoolIPv4PodCIDRList")),
 		}},
 	})
+}
+
+// The engine analyzes resources in the order the program registers them; an overlap is found
+// whichever of the two comes first, and reported on the second, before it is created.
+func TestPodCIDRNoOverlap_ReportsOnWhicheverResourceComesSecond(t *testing.T) {
+	vpc := analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": "192.168.0.0/16"})
+	release := analyzerResource(t, typeHelmRelease, "cilium", releaseWithValue([]any{"192.168.0.0/16"}, "ipam", "operator", "clusterPoolIPv4PodCIDRList"))
+	runSequenceCases(t, podCIDRNoOverlap, []stackCase{
+		{name: "VPC first: reported on the release", resources: []policyx.AnalyzerResource{vpc, release},
+			want: 1, wantURN: release.URN, contains: []string{"pod CIDR 192.168.0.0/16"}},
+		{name: "release first: reported on the VPC", resources: []policyx.AnalyzerResource{release, vpc},
+			want: 1, wantURN: vpc.URN, contains: []string{"192.168.0.0/16, the cidrBlock of aws:ec2/vpc:Vpc main, overlaps pod CIDR 192.168.0.0/16 of the Cilium release cilium"}},
+		{name: "analyzed again in the update after the preview: reported again", resources: []policyx.AnalyzerResource{vpc, release, vpc, release},
+			want: 3},
+	})
+}
+
+// Each pack starts with an empty memory: ranges of one run never reach the next.
+func TestPodCIDRNoOverlap_ForgetsBetweenRuns(t *testing.T) {
+	first := newPodCIDRNoOverlap()
+	second := newPodCIDRNoOverlap()
+	manager := &recordingManager{}
+	for _, step := range []struct {
+		policy policyx.ResourceValidationPolicy
+		res    policyx.AnalyzerResource
+	}{
+		{first, analyzerResource(t, typeAwsVpc, "main", map[string]any{"cidrBlock": "192.168.0.0/16"})},
+		{second, analyzerResource(t, typeHelmRelease, "cilium", releaseWithValue([]any{"192.168.0.0/16"}, "ipam", "operator", "clusterPoolIPv4PodCIDRList"))},
+	} {
+		if err := step.policy.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: manager, Resource: step.res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(manager.violations) != 0 {
+		t.Errorf("a fresh pack saw the VPC of another run: %v", manager.violations)
+	}
 }

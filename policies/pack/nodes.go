@@ -52,25 +52,30 @@ func checkTaintList(taints property.Value, p presence) []string {
 	case p == absent || !taints.IsArray():
 		return []string{fmt.Sprintf("taints is %s, %s: %s.", describe(taints, p), want, startupTaintWhy)}
 	}
-	someUnknown := false
-	for _, taint := range taints.AsArray().All {
-		key, kp, _ := stringAt(mapOf(taint), "key")
-		if taint.IsComputed() || kp == unknown {
-			someUnknown = true
-			continue
-		}
-		if key != startupTaintKey {
-			continue
-		}
-		if wrong := wrongTaintFields(mapOf(taint), startupTaintEffectEKS); wrong != "" {
-			return []string{fmt.Sprintf("taint %s has %s, %s: %s.", startupTaintKey, wrong, want, startupTaintWhy)}
-		}
-		return nil
-	}
-	if someUnknown {
+	switch found, wrong, maybe := findStartupTaint(taints, startupTaintEffectEKS); {
+	case found && wrong != "":
+		return []string{fmt.Sprintf("taint %s has %s, %s: %s.", startupTaintKey, wrong, want, startupTaintWhy)}
+	case found || maybe:
 		return nil
 	}
 	return []string{fmt.Sprintf("taints is %s, %s: %s.", show(taints), want, startupTaintWhy)}
+}
+
+// findStartupTaint looks for Cilium's startup taint in a list of taints: found and, if its value
+// or effect (effect spelled as the list's API spells it) is wrong, what is wrong; maybe is true
+// when the taint is absent but an unknown element could still be it.
+func findStartupTaint(taints property.Value, effect string) (found bool, wrong string, maybe bool) {
+	for _, taint := range taints.AsArray().All {
+		key, kp, _ := stringAt(mapOf(taint), "key")
+		if taint.IsComputed() || kp == unknown {
+			maybe = true
+			continue
+		}
+		if key == startupTaintKey {
+			return true, wrongTaintFields(mapOf(taint), effect), false
+		}
+	}
+	return false, "", maybe
 }
 
 // checkTaintMap checks the map form key -> {value, effect} of self-managed node groups.
@@ -134,17 +139,19 @@ type publicSubnet struct {
 }
 
 func checkNodesNoPublicIP(resources []policyx.AnalyzerResource) []finding {
-	public := map[string]publicSubnet{}
+	public := publicSubnets{byID: map[string]publicSubnet{}, byURN: map[string]publicSubnet{}}
 	for _, res := range resources {
 		if res.Type != typeAwsSubnet {
 			continue
 		}
-		id, p, ok := stringAt(res.Properties, "id")
-		if p != known || !ok || id == "" {
+		reason := subnetPublicReason(res.Properties)
+		if reason == "" {
 			continue
 		}
-		if reason := subnetPublicReason(res.Properties); reason != "" {
-			public[id] = publicSubnet{name: res.Name, reason: reason}
+		subnet := publicSubnet{name: res.Name, reason: reason}
+		public.byURN[res.URN] = subnet
+		if id, p, ok := stringAt(res.Properties, "id"); p == known && ok && id != "" {
+			public.byID[id] = subnet
 		}
 	}
 
@@ -171,6 +178,11 @@ func checkNodesNoPublicIP(resources []policyx.AnalyzerResource) []finding {
 	return out
 }
 
+// publicSubnets are the stack's public subnets, by id (known once they exist) and by URN.
+type publicSubnets struct {
+	byID, byURN map[string]publicSubnet
+}
+
 // subnetPublicReason says why a subnet counts as public, or "" when it does not (or cannot
 // be told yet).
 func subnetPublicReason(props property.Map) string {
@@ -187,17 +199,27 @@ func subnetPublicReason(props property.Map) string {
 	return ""
 }
 
-func nodeSubnetFindings(res policyx.AnalyzerResource, key string, public map[string]publicSubnet) []finding {
-	v, p := lookup(res.Properties, key)
-	if p != known {
-		return nil
-	}
-	ids, _ := stringItems(v)
+// nodeSubnetFindings reports the public subnets a node group's subnet list names: by id when
+// the ids are known, and by the subnets the list was computed from (the engine's property
+// dependencies) when they are not, as in a first preview, where no subnet has an id yet.
+func nodeSubnetFindings(res policyx.AnalyzerResource, key string, public publicSubnets) []finding {
 	var out []finding
-	for _, id := range ids {
-		if subnet, ok := public[id]; ok {
-			out = append(out, finding{res.URN, fmt.Sprintf("%s contains %q (subnet %s), which %s: %s.",
-				key, id, subnet.name, subnet.reason, publicIPWhy)})
+	reported := map[string]bool{}
+	if v, p := lookup(res.Properties, key); p == known {
+		ids, _ := stringItems(v)
+		for _, id := range ids {
+			if subnet, ok := public.byID[id]; ok && !reported[subnet.name] {
+				reported[subnet.name] = true
+				out = append(out, finding{res.URN, fmt.Sprintf("%s contains %q (subnet %s), which %s: %s.",
+					key, id, subnet.name, subnet.reason, publicIPWhy)})
+			}
+		}
+	}
+	for _, urn := range res.PropertyDependencies[key] {
+		if subnet, ok := public.byURN[urn]; ok && !reported[subnet.name] {
+			reported[subnet.name] = true
+			out = append(out, finding{res.URN, fmt.Sprintf("%s is computed from subnet %s, which %s: %s.",
+				key, subnet.name, subnet.reason, publicIPWhy)})
 		}
 	}
 	return out

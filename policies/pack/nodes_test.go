@@ -127,6 +127,42 @@ func TestNodesNoPublicIP_AcceptsPrivateNodes(t *testing.T) {
 	})
 }
 
+func TestNodesNoPublicIP_FollowsPropertyDependenciesWhenIdsAreUnknown(t *testing.T) {
+	public := subnet(t, "public-a", "", map[string]any{"tags": map[string]any{"kubernetes.io/role/elb": "1"}})
+	private := subnet(t, "private-a", "", map[string]any{"mapPublicIpOnLaunch": false})
+	maybe := subnet(t, "maybe", "", map[string]any{"mapPublicIpOnLaunch": computed})
+	fromSubnets := func(typ, key string, inputs map[string]any, subnets ...policyx.AnalyzerResource) policyx.AnalyzerResource {
+		res := analyzerResource(t, typ, "general", withPath(inputs, []any{computed, computed}, key))
+		res.PropertyDependencies = map[string][]string{}
+		for _, s := range subnets {
+			res.PropertyDependencies[key] = append(res.PropertyDependencies[key], s.URN)
+		}
+		return res
+	}
+	inPublic := fromSubnets(typeAwsEksNodeGroup, "subnetIds", goodAwsNodeGroup(), private, public)
+	selfManaged := fromSubnets(typeEksNodeGroupV2, "nodeSubnetIds", map[string]any{}, public)
+	runStackCases(t, nodesNoPublicIP, []stackCase{
+		{name: "aws node group computed from a public subnet",
+			resources: []policyx.AnalyzerResource{public, private, inPublic},
+			want:      1, wantURN: inPublic.URN, contains: []string{"subnetIds is computed from subnet public-a, which is tagged kubernetes.io/role/elb"}},
+		{name: "self-managed node group computed from a public subnet",
+			resources: []policyx.AnalyzerResource{public, selfManaged},
+			want:      1, wantURN: selfManaged.URN, contains: []string{"nodeSubnetIds is computed from subnet public-a"}},
+		{name: "computed from private subnets only",
+			resources: []policyx.AnalyzerResource{public, private, fromSubnets(typeAwsEksNodeGroup, "subnetIds", goodAwsNodeGroup(), private)}},
+		{name: "computed from a subnet whose public mapping is unknown",
+			resources: []policyx.AnalyzerResource{maybe, fromSubnets(typeAwsEksNodeGroup, "subnetIds", goodAwsNodeGroup(), maybe)}},
+		{name: "known id and dependency name the same subnet once", resources: []policyx.AnalyzerResource{
+			subnet(t, "public-b", "subnet-pub-b", map[string]any{"mapPublicIpOnLaunch": true}),
+			func() policyx.AnalyzerResource {
+				res := analyzerResource(t, typeAwsEksNodeGroup, "general", withPath(goodAwsNodeGroup(), []any{"subnet-pub-b"}, "subnetIds"))
+				res.PropertyDependencies = map[string][]string{"subnetIds": {urnOf(typeAwsSubnet, "public-b")}}
+				return res
+			}(),
+		}, want: 1},
+	})
+}
+
 func TestNodesNoPublicIP_SkipsUnknownValues(t *testing.T) {
 	public := subnet(t, "public-a", "subnet-pub-a", map[string]any{"mapPublicIpOnLaunch": true})
 	runStackCases(t, nodesNoPublicIP, []stackCase{

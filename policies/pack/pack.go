@@ -42,7 +42,23 @@
 // with no properties, so during a real `pulumi preview`/`up` the engine shows the pack an
 // empty map for it and its checks are skipped; the AWS resources it creates carry the same
 // rules (aws:eks/cluster:Cluster, aws:eks/nodeGroup:NodeGroup, aws:ec2/launchTemplate, ...).
-// The component inputs are what the offline render sees, so both are checked.
+// Offline no component provider runs, so the component's inputs stand in for those
+// resources, and both are checked.
+//
+// # When a policy can block
+//
+// Resource policies see each resource's inputs before it is created or updated, in a
+// preview (a first one included) and again in the update, where a mandatory violation stops
+// the update before that resource. Stack policies see outputs once every step has run: in a
+// preview that is at its end, before anything is created; in an update (`up --skip-preview`,
+// or the Automation API's Up) only after every resource exists. In a first preview most
+// outputs are unknown: a resource created under a provider whose configuration is not known
+// yet (the Kubernetes provider of a new cluster) has no outputs at all, and no new resource
+// has an id. So rules that compare values of two resources are written to work on what a
+// first preview knows: pod-cidr-no-overlap is a resource policy that remembers the ranges of
+// the resources it has seen in the run, and nodes-no-public-ip follows the engine's property
+// dependencies from a node group's subnet list to the subnets it was computed from.
+// policies/README.md has the table of when each policy can block.
 package pack
 
 import (
@@ -89,7 +105,8 @@ func New() (policyx.PolicyPack, error) {
 	return policyx.NewPolicyPack(Name, semver.MustParse(Version), policyx.EnforcementLevelAdvisory, Policies())
 }
 
-// Policies returns every policy of the pack, mandatory ones first, in a fixed order.
+// Policies returns every policy of the pack, mandatory ones first, in a fixed order. Each call
+// returns a fresh pod-cidr-no-overlap, whose memory spans one preview or update.
 func Policies() []policyx.Policy {
 	return []policyx.Policy{
 		noVpcCni,
@@ -97,7 +114,7 @@ func Policies() []policyx.Policy {
 		nodesNoPublicIP,
 		ciliumClusterPool,
 		pinnedChartVersion,
-		podCIDRNoOverlap,
+		newPodCIDRNoOverlap(),
 		noCNIPolicyOnNodes,
 		noIPTargets,
 		karpenterStartupTaint,

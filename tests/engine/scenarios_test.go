@@ -1,0 +1,361 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eks-cilium/eks-cilium/components/addons"
+	ciliumcomp "github.com/eks-cilium/eks-cilium/components/cilium"
+	"github.com/eks-cilium/eks-cilium/components/karpenter"
+	"github.com/eks-cilium/eks-cilium/program"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// stage is one step of the design's order (DESIGN.md, "Resource graph and ordering"): the
+// calls that belong to it.
+type stage struct {
+	what  string
+	match func(call) bool
+}
+
+func ofType(token string) func(call) bool {
+	return func(c call) bool { return c.token == token }
+}
+
+// isAddon matches the aws:eks/addon:Addon whose addonName is name.
+func isAddon(name string) func(call) bool {
+	return func(c call) bool {
+		if c.token != "aws:eks/addon:Addon" {
+			return false
+		}
+		v, ok := c.inputs["addonName"]
+		return ok && v.IsString() && v.StringValue() == name
+	}
+}
+
+// isRelease matches the Helm releases whose chart input ends with one of charts.
+func isRelease(charts ...string) func(call) bool {
+	return func(c call) bool {
+		if c.token != "kubernetes:helm.sh/v3:Release" {
+			return false
+		}
+		v, ok := c.inputs["chart"]
+		if !ok || !v.IsString() {
+			return false
+		}
+		for _, chart := range charts {
+			if strings.HasSuffix(v.StringValue(), chart) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// isAssociation matches the Pod Identity association of a service account.
+func isAssociation(serviceAccount string) func(call) bool {
+	return func(c call) bool {
+		v, ok := c.inputs["serviceAccount"]
+		return c.token == "aws:eks/podIdentityAssociation:PodIdentityAssociation" && ok && v.IsString() && v.StringValue() == serviceAccount
+	}
+}
+
+// designOrder is the create order: VPC -> EKS -> Cilium release -> node groups -> CoreDNS.
+var designOrder = []stage{
+	{"the VPC", ofType("aws:ec2/vpc:Vpc")},
+	{"the EKS cluster", ofType("aws:eks/cluster:Cluster")},
+	{"the Cilium release", isRelease(ciliumcomp.ChartName)},
+	{"the node groups", ofType("aws:eks/nodeGroup:NodeGroup")},
+	{"the CoreDNS addon", isAddon("coredns")},
+}
+
+// addonOrder is where dev's add-ons and Karpenter join it (components/platform): the Pod
+// Identity agent and metrics-server after the node groups (their pods need Ready nodes); the
+// load balancer controller (after its Pod Identity association) and Karpenter after CoreDNS
+// too (they resolve AWS endpoints through it); Karpenter's NodePool after its CRD release.
+var addonOrder = [][]stage{
+	{{"the node groups", ofType("aws:eks/nodeGroup:NodeGroup")},
+		{"the Pod Identity agent and metrics-server", func(c call) bool {
+			return isAddon("eks-pod-identity-agent")(c) || isRelease(addons.MetricsServerChart)(c)
+		}}},
+	{{"the Pod Identity agent", isAddon("eks-pod-identity-agent")},
+		{"the Pod Identity associations", ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")}},
+	{{"the CoreDNS addon", isAddon("coredns")},
+		{"the load balancer controller and Karpenter releases", isRelease(addons.LoadBalancerControllerChart, karpenter.CRDChart, "/"+karpenter.ChartName)}},
+	{{"the controller's Pod Identity association", isAssociation(addons.LoadBalancerControllerServiceAccount)},
+		{"the load balancer controller release", isRelease(addons.LoadBalancerControllerChart)}},
+	{{"Karpenter's Pod Identity association", isAssociation("karpenter")},
+		{"the Karpenter controller release", isRelease("/" + karpenter.ChartName)}},
+	{{"the Karpenter releases", isRelease(karpenter.CRDChart, "/"+karpenter.ChartName)},
+		{"the NodePool", ofType("kubernetes:karpenter.sh/v1:NodePool")}},
+}
+
+// assertSequence checks that every call of each stage ended before any call of the next
+// began: the engine waited for one before starting the other. Each stage must have a call.
+func assertSequence(t *testing.T, method string, calls []call, stages []stage) {
+	t.Helper()
+	var groups [][]call
+	for _, st := range stages {
+		var g []call
+		for _, c := range calls {
+			if c.method == method && !c.preview && st.match(c) {
+				g = append(g, c)
+			}
+		}
+		if len(g) == 0 {
+			t.Fatalf("no %s of %s in the call log:\n%s", method, st.what, describe(calls))
+		}
+		groups = append(groups, g)
+	}
+	for i := 1; i < len(groups); i++ {
+		for _, before := range groups[i-1] {
+			for _, after := range groups[i] {
+				if before.done > after.seq {
+					t.Errorf("%s of %s (%s) started before %s of %s (%s) finished",
+						method, stages[i].what, after, method, stages[i-1].what, before)
+				}
+			}
+		}
+	}
+}
+
+func describe(calls []call) string {
+	var b strings.Builder
+	for _, c := range calls {
+		fmt.Fprintf(&b, "  %s\n", c)
+	}
+	return b.String()
+}
+
+func TestEngine_FirstUpOfDevCreatesInDesignOrder(t *testing.T) {
+	s := newEngineStack(t, "dev", "stacks/Pulumi.dev.yaml", program.Run)
+	op := s.mustSucceed("up", s.up())
+	assertSequence(t, "Create", op.calls, designOrder)
+	for _, order := range addonOrder {
+		assertSequence(t, "Create", op.calls, order)
+	}
+	for _, c := range applied(op.calls) {
+		if c.err != "" {
+			t.Errorf("%s failed: %s", c, c.err)
+		}
+	}
+}
+
+func TestEngine_FirstUpOfProdCreatesInDesignOrder(t *testing.T) {
+	s := newEngineStack(t, "prod", "stacks/Pulumi.prod.yaml", program.Run)
+	op := s.mustSucceed("up", s.up())
+	assertSequence(t, "Create", op.calls, designOrder)
+	// prod has two node groups; both wait for Cilium and CoreDNS waits for both.
+	groups := 0
+	for _, c := range applied(op.calls) {
+		if c.token == "aws:eks/nodeGroup:NodeGroup" {
+			groups++
+		}
+	}
+	if groups != 2 {
+		t.Errorf("created %d node groups, want 2 (general, compute)", groups)
+	}
+}
+
+// changesBeyondTheGuard are op's change counts without the read of the StackReference the
+// day-2 guard makes in every run (it must be the only read).
+func changesBeyondTheGuard(t *testing.T, op operation) map[string]int {
+	t.Helper()
+	for urn, step := range op.steps() {
+		if step == apitype.OpRead && resource.URN(urn).Type() != "pulumi:pulumi:StackReference" {
+			t.Errorf("unexpected read of %s", urn)
+		}
+	}
+	out := map[string]int{}
+	for kind, n := range op.changes {
+		if kind != "read" && n > 0 {
+			out[kind] = n
+		}
+	}
+	return out
+}
+
+func TestEngine_SecondUpChangesNothing(t *testing.T) {
+	s := newEngineStack(t, "dev", "stacks/Pulumi.dev.yaml", program.Run)
+	s.mustSucceed("first up", s.up())
+	op := s.mustSucceed("second up", s.up())
+	for kind, n := range changesBeyondTheGuard(t, op) {
+		if kind != "same" {
+			t.Errorf("second up: %d %s, want only unchanged resources (%v)", n, kind, op.changes)
+		}
+	}
+	if got := applied(op.calls); len(got) > 0 {
+		t.Errorf("second up changed the cloud:\n%s", describe(got))
+	}
+	if op.changes["same"] == 0 {
+		t.Errorf("second up reports no resources at all: %v", op.changes)
+	}
+}
+
+func TestEngine_AppendingAPoolCIDRPreviewsOneUpdateOfTheRelease(t *testing.T) {
+	s := newEngineStack(t, "dev", "stacks/Pulumi.dev.yaml", program.Run)
+	s.mustSucceed("up", s.up())
+	s.editConfig(func(c map[string]any) {
+		cil := cilium(c)
+		cil["clusterPoolIPv4PodCIDRList"] = append(cil["clusterPoolIPv4PodCIDRList"].([]any), "10.201.0.0/16")
+	})
+	op := s.mustSucceed("preview", s.preview())
+	changes := changesBeyondTheGuard(t, op)
+	if changes["update"] != 1 {
+		t.Errorf("preview: %v, want exactly one update", op.changes)
+	}
+	for kind, n := range changes {
+		if kind != "same" && kind != "update" {
+			t.Errorf("preview: %d %s, want none (%v)", n, kind, op.changes)
+		}
+	}
+	var updated []string
+	for urn, step := range op.steps() {
+		if step == apitype.OpUpdate {
+			updated = append(updated, urn)
+		}
+	}
+	if len(updated) != 1 || resource.URN(updated[0]).Type() != "kubernetes:helm.sh/v3:Release" {
+		t.Errorf("updated %v, want only the Cilium release", updated)
+	}
+	// The fake's Diff saw the new pool in the release's values.
+	for _, c := range op.calls {
+		if c.method == "Diff" && c.token == "kubernetes:helm.sh/v3:Release" {
+			return
+		}
+	}
+	t.Errorf("the release was never diffed:\n%s", describe(op.calls))
+}
+
+// Rewriting, removing or re-masking the pool of a deployed stack is refused by the program
+// itself, from the outputs the real StackReference returns, before it registers anything.
+func TestEngine_GuardRefusesPoolChangesThroughTheStackReference(t *testing.T) {
+	s := newEngineStack(t, "prod", "stacks/Pulumi.prod.yaml", program.Run)
+	s.mustSucceed("up", s.up())
+	deployed := s.outputs()
+	if got := fmt.Sprint(deployed["podCidrs"].Value); got != "[10.100.0.0/17 10.101.0.0/17]" {
+		t.Fatalf("deployed podCidrs = %s", got)
+	}
+	tests := []struct {
+		name string
+		edit func(cil map[string]any)
+		key  string
+	}{
+		{"rewrite an entry", func(cil map[string]any) {
+			cil["clusterPoolIPv4PodCIDRList"] = []any{"10.102.0.0/17", "10.101.0.0/17"}
+		}, `eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]`},
+		{"remove an entry", func(cil map[string]any) {
+			cil["clusterPoolIPv4PodCIDRList"] = []any{"10.100.0.0/17"}
+		}, `eks-cilium:cilium.clusterPoolIPv4PodCIDRList[1]`},
+		{"change the mask", func(cil map[string]any) {
+			cil["clusterPoolIPv4MaskSize"] = 25
+		}, `eks-cilium:cilium.clusterPoolIPv4MaskSize`},
+	}
+	original, err := os.ReadFile(s.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if err := os.WriteFile(s.file, original, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			s.editConfig(func(c map[string]any) { tt.edit(cilium(c)) })
+			op := s.preview()
+			if op.err == nil {
+				t.Fatalf("preview succeeded, want the guard to refuse %s:\n%s", tt.key, op.output)
+			}
+			if !strings.Contains(op.output, tt.key) {
+				t.Errorf("refusal does not name %s:\n%s", tt.key, op.output)
+			}
+			if !strings.Contains(op.output, "deployed:") {
+				t.Errorf("refusal does not show the deployed value:\n%s", op.output)
+			}
+			for _, c := range op.calls {
+				if c.method == "Check" || c.method == "Create" || c.method == "Construct" {
+					t.Errorf("the program registered a resource before refusing: %s", c)
+				}
+			}
+		})
+	}
+}
+
+func TestEngine_FailedFirstUpAtTheNodeGroupStillGuardsThePool(t *testing.T) {
+	s := newEngineStack(t, "dev", "stacks/Pulumi.dev.yaml", program.Run)
+	// The stack outputs the guard reads are registered once the cluster exists; EKS takes
+	// minutes to give up on nodes that never join, the fake a few seconds.
+	s.fakes.aws.failCreate("aws:eks/nodeGroup:NodeGroup",
+		"NodeCreationFailure: Instances failed to join the kubernetes cluster (fake)", 3*time.Second)
+	op := s.up()
+	if op.err == nil {
+		t.Fatalf("first up succeeded although the node group failed:\n%s", op.output)
+	}
+	released := false
+	for _, c := range applied(op.calls) {
+		if c.token == "kubernetes:helm.sh/v3:Release" && c.err == "" {
+			released = true
+		}
+	}
+	if !released {
+		t.Fatalf("the failed up never installed Cilium, so there is nothing to guard:\n%s", describe(op.calls))
+	}
+	if got := fmt.Sprint(s.outputs()["podCidrs"].Value); got != "[10.200.0.0/16]" {
+		t.Errorf("after the failed up the stack exports podCidrs = %s, want [10.200.0.0/16] (the guard reads it)", got)
+	}
+	s.editConfig(func(c map[string]any) {
+		cilium(c)["clusterPoolIPv4PodCIDRList"] = []any{"10.210.0.0/16"}
+	})
+	next := s.preview()
+	if next.err == nil || !strings.Contains(next.output, "eks-cilium:cilium.clusterPoolIPv4PodCIDRList[0]") {
+		t.Errorf("after a failed first up, rewriting the installed pool was not refused:\n%s", next.output)
+	}
+}
+
+func TestEngine_DestroyRemovesInReverseDesignOrder(t *testing.T) {
+	s := newEngineStack(t, "dev", "stacks/Pulumi.dev.yaml", program.Run)
+	s.mustSucceed("up", s.up())
+	op := s.mustSucceed("destroy", s.destroy())
+	reverse := make([]stage, len(designOrder))
+	for i, st := range designOrder {
+		reverse[len(designOrder)-1-i] = st
+	}
+	assertSequence(t, "Delete", op.calls, reverse)
+	for _, order := range addonOrder {
+		assertSequence(t, "Delete", op.calls, []stage{order[1], order[0]})
+	}
+	created, deleted := 0, 0
+	for _, c := range s.fakes.log.since(0) {
+		switch {
+		case c.method == "Create" && !c.preview && c.err == "":
+			created++
+		case c.method == "Delete":
+			deleted++
+		}
+	}
+	if created != deleted {
+		t.Errorf("created %d resources, destroy deleted %d", created, deleted)
+	}
+}
+
+func TestEngine_ProdProtectStopsDestroyAtTheCluster(t *testing.T) {
+	s := newEngineStack(t, "prod", "stacks/Pulumi.prod.yaml", program.Run)
+	s.mustSucceed("up", s.up())
+	op := s.destroy()
+	if op.err == nil {
+		t.Fatalf("destroy of prod succeeded despite protect:\n%s", op.output)
+	}
+	if !strings.Contains(op.output, "protected") {
+		t.Errorf("destroy failed, but not because of protect:\n%s", op.output)
+	}
+	for _, c := range applied(op.calls) {
+		if c.token == "aws:eks/cluster:Cluster" || c.token == "aws:ec2/vpc:Vpc" {
+			t.Errorf("destroy deleted %s although the cluster is protected", c)
+		}
+	}
+}
