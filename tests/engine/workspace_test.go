@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -282,14 +281,4 @@ func (s *engineStack) editConfig(edit func(config map[string]any)) {
 // cilium returns the eks-cilium:cilium object of a config map for editing.
 func cilium(config map[string]any) map[string]any {
 	return config["eks-cilium:cilium"].(map[string]any)
-}
-
-// firstLine is the first line of s that contains sub, for short failure messages.
-func firstLine(s, sub string) string {
-	for _, line := range strings.Split(s, "\n") {
-		if strings.Contains(line, sub) {
-			return line
-		}
-	}
-	return ""
 }
