@@ -42,6 +42,9 @@ func (p path) key() string {
 		if i > 0 && !strings.HasPrefix(s, "[") {
 			b.WriteByte('.')
 		}
+		if s == "" {
+			s = `""` // an empty key (`: x` or a tag alone) still has to be named
+		}
 		b.WriteString(s)
 	}
 	return b.String()
