@@ -202,6 +202,12 @@ func (c *checker) checkPublicAccessCIDRs() {
 			c.refuse(at(keyPublicAccessCidrs, i), s, rule, fix)
 		}
 	}
+	// A private-only endpoint sends no publicAccessCidrs (pulumi-eks v3.9.1 cluster.ts
+	// createCore throws on the combination), so a list the user wrote would be dropped unseen.
+	if cl := c.cfg.Cluster; !cl.EndpointPublicAccess && !slices.Equal(cl.PublicAccessCidrs, stackconfig.Defaults().Cluster.PublicAccessCidrs) {
+		c.warn(keyPublicAccessCidrs, strings.Join(cl.PublicAccessCidrs, ", "),
+			"is ignored: "+stackconfig.KeyCluster+".endpointPublicAccess is false, so the API endpoint has no public side to restrict and no CIDRs are sent")
+	}
 }
 
 // podCIDR is one parsed entry of the pod CIDR list and its index in the config.

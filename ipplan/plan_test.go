@@ -264,6 +264,23 @@ func TestNew_WarnsAboutAcceptedButRiskyChoices(t *testing.T) {
 	}
 }
 
+func TestNew_WarnsThatAPrivateEndpointIgnoresPublicAccessCidrs(t *testing.T) {
+	cfg := validConfig()
+	cfg.Cluster.EndpointPublicAccess = false
+	if p := mustPlan(t, cfg); len(p.Warnings) != 0 {
+		t.Errorf("private endpoint with the default CIDRs: Warnings = %v, want none", p.Warnings)
+	}
+	cfg.Cluster.PublicAccessCidrs = []string{"203.0.113.0/24"}
+	p := mustPlan(t, cfg)
+	if len(p.Warnings) != 1 || p.Warnings[0].Key != keyPublicAccessCidrs || !strings.Contains(p.Warnings[0].Rule, "is ignored") {
+		t.Errorf("Warnings = %v, want one: publicAccessCidrs ignored", p.Warnings)
+	}
+	cfg.Cluster.EndpointPublicAccess = true
+	if p := mustPlan(t, cfg); len(p.Warnings) != 0 {
+		t.Errorf("public endpoint: Warnings = %v, want none", p.Warnings)
+	}
+}
+
 func TestNew_WarnsAboutPublicPodRanges(t *testing.T) {
 	cfg := validConfig()
 	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"100.64.0.0/16", "203.0.113.0/24"}
