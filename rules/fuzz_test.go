@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,18 +12,22 @@ import (
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-// FuzzReadAndCheck feeds whole stack files through the part of the render's path that needs
-// no Pulumi package: the reader and strict decoder (stackconfig.LoadBytes), the IP planner
-// and the configuration rules, the checks platform.Validate runs before anything is
-// registered. Whatever the bytes, nothing panics or hangs, and every refusal and warning is
-// stackconfig.Problems whose lines name a key and a rule and stay short.
+// FuzzReadAndCheck feeds whole stack files through the render's path up to the program: the
+// reader and strict decoder (stackconfig.LoadBytes), the IP planner and the configuration
+// rules, the checks platform.Validate runs before anything is registered. Whatever the bytes:
+//   - nothing panics or hangs, and every refusal and warning is stackconfig.Problems whose
+//     lines name a key and a rule and stay short;
+//   - a file the reader accepts, Pulumi's own loaders (pulumiread, as `pulumi up` reads it)
+//     read too, into the very same values: the render is at most stricter than Pulumi.
 //
-// It is the target CI fuzzes (.ci/run, 30 s): its packages import no Pulumi SDK, so the
-// instrumented build is minutes. tests.FuzzStackFile adds Pulumi's loaders as a differential
-// and the program under mocks; its seed corpus runs in every `go test`, but fuzzing it
-// instruments pulumi-aws, which took over an hour on a 2-core machine.
+// It is the target CI fuzzes (.ci/run, 30 s): it imports Pulumi's SDK but no provider SDK, so
+// the instrumented build stays short. tests.FuzzStackFile adds the program under mocks; its
+// seeds run in every `go test`, but fuzzing it instruments pulumi-aws, which took over an
+// hour on a 2-core machine.
 func FuzzReadAndCheck(f *testing.F) {
 	var seeds []string
 	for _, pattern := range []string{"../stacks/Pulumi.*.yaml", "../tests/fixtures/*.yaml", "../tests/fixtures/*/*.yaml", "../tests/fixtures/*/*/*.yaml"} {
@@ -42,12 +47,23 @@ func FuzzReadAndCheck(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	proj, err := workspace.LoadProject("../Pulumi.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
 	today := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, _, err := stackconfig.LoadBytes("fuzz", data)
+		cfg, values, err := stackconfig.LoadBytes("fuzz", data)
 		if err != nil {
 			checkProblems(t, "reader", err)
 			return
+		}
+		theirs := pulumiread.Read(proj, "Pulumi.fuzz.yaml", data)
+		if theirs.Loaded == nil {
+			t.Fatalf("the reader accepts a file Pulumi refuses: %v", theirs.Err)
+		}
+		if !reflect.DeepEqual(values, theirs.Loaded) {
+			t.Fatalf("the reader reads other values than Pulumi\nreader: %q\npulumi: %q", values, theirs.Loaded)
 		}
 		if _, err := ipplan.New(cfg); err != nil {
 			checkProblems(t, "planner", err)

@@ -98,10 +98,25 @@ func tooLarge(size int64) Problem {
 func LoadBytes(stack string, data []byte) (Config, map[string]string, error) {
 	f, probs := read(data)
 	if len(probs) > 0 {
-		return Config{}, nil, probs
+		return Config{}, nil, nameEmptyKeys(probs)
 	}
 	cfg, err := decode(stack, f.values, f.sources)
+	var decoded Problems
+	if errors.As(err, &decoded) {
+		return cfg, f.values, nameEmptyKeys(decoded)
+	}
 	return cfg, f.values, err
+}
+
+// nameEmptyKeys writes a key that is the empty string (`"": x`, or a tag with no key text)
+// as `""`, so every problem still names its key; found by fuzzing.
+func nameEmptyKeys(probs Problems) Problems {
+	for i := range probs {
+		if probs[i].Key == "" {
+			probs[i].Key = `""`
+		}
+	}
+	return probs
 }
 
 // ParseStackFile turns a stack file's text into the config Pulumi hands a program: full keys

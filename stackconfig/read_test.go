@@ -23,6 +23,9 @@ func TestRead_RefusesWhatPulumiWouldRefuseOrMisread(t *testing.T) {
 		line       int
 		rule, fix  string
 	}{
+		// Found by fuzzing: keys that are the empty string are still named.
+		{"an empty top-level key", "\"\": 1\n", `""`, 1, "is not a key of a stack file", ""},
+		{"a tag with no key text", "!00 :\n", `""`, 1, "is a YAML tag Pulumi ignores", "remove the tag"},
 		{"duplicate top-level key", "config:\n  eks-cilium:cilium: {}\n  eks-cilium:cilium: {}\n",
 			"eks-cilium:cilium", 3, "is set twice, at lines 2 and 3", "keep one"},
 		{"duplicate nested key", "config:\n  eks-cilium:cilium:\n    clusterPoolIPv4MaskSize: 24\n    clusterPoolIPv4MaskSize: 25\n",

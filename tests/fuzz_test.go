@@ -10,6 +10,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
@@ -24,8 +25,8 @@ import (
 //   - a configuration that validates renders.
 //
 // Seeded with every shipped stack and fixture; every `go test` runs the seeds. Fuzzing it
-// instruments pulumi-aws (over an hour on 2 cores), so CI fuzzes rules.FuzzReadAndCheck, and
-// this runs locally:
+// instruments pulumi-aws (over an hour on 2 cores), so CI fuzzes rules.FuzzReadAndCheck (the
+// same checks and the same Pulumi differential, without the program), and this runs locally:
 //
 //	go test -run '^$' -fuzz '^FuzzStackFile$' -fuzztime 30s ./tests
 func FuzzStackFile(f *testing.F) {
@@ -46,7 +47,7 @@ func FuzzStackFile(f *testing.F) {
 			checkProblems(t, err)
 			return
 		}
-		theirs := readAsPulumi(t, proj, "Pulumi.fuzz.yaml", data)
+		theirs := pulumiread.Read(proj, "Pulumi.fuzz.yaml", data)
 		if theirs.Loaded == nil {
 			t.Fatalf("the render reads a file Pulumi refuses: %v", theirs.Err)
 		}

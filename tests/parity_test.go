@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,130 +13,10 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/encoding"
+	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-// pulumiReading is what Pulumi v3.274.1 makes of a stack file on `pulumi up`.
-type pulumiReading struct {
-	// Loaded are the values the loader produces, decrypted as the engine does before
-	// running the program: what the render must reproduce from the same file.
-	Loaded map[string]string
-	// Program adds the project's declared defaults for absent keys: what config.Try returns.
-	Program map[string]string
-	// Err is the loader's or the CLI's config validation error, if any.
-	Err error
-}
-
-// readAsPulumi follows `pulumi up`: workspace.LoadProjectStack (sdk
-// go/common/workspace/loaders.go), then pkg/v3 workspace/config.go mergeConfig, which adds
-// Pulumi.yaml's defaults for absent keys and checks the declared types, then
-// config.Map.Decrypt with the crypter `pulumi up` uses for a stack without secrets
-// (pkg/v3 cmd/pulumi/config/io.go: config.NewPanicCrypter()), whose result the engine hands
-// the program (pkg/v3 engine/deployment.go). pkg/v3 is not a dependency of this module,
-// so mergeConfig's few lines are repeated here.
-func readAsPulumi(t *testing.T, proj *workspace.Project, path string, data []byte) (r pulumiReading) {
-	t.Helper()
-	defer func() {
-		if p := recover(); p != nil {
-			r.Err = fmt.Errorf("pulumi panicked: %v", p)
-		}
-	}()
-	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
-	// readFileStripUTF8BOM (loaders.go) runs before LoadProjectStackBytes.
-	data = []byte(strings.TrimPrefix(string(data), "\xef\xbb\xbf"))
-	ps, err := workspace.LoadProjectStackBytes(sink, proj, data, path, encoding.YAML)
-	if err != nil {
-		return pulumiReading{Err: err}
-	}
-	decrypt := func(m config.Map) (map[string]string, error) {
-		plain, err := m.Decrypt(config.NewPanicCrypter())
-		if err != nil {
-			return nil, err
-		}
-		out := map[string]string{}
-		for k, v := range plain {
-			out[k.String()] = v
-		}
-		return out, nil
-	}
-	// Secrets need the stack's real decrypter, which the render never has: it refuses secrets
-	// in this project's keys and leaves other keys' secrets (provider credentials) out of the
-	// values it passes, so they are left out here too.
-	for k, v := range ps.Config {
-		if v.Secure() {
-			delete(ps.Config, k)
-		}
-	}
-	if r.Loaded, err = decrypt(ps.Config); err != nil {
-		return pulumiReading{Err: err}
-	}
-	names := make([]string, 0, len(proj.Config))
-	for name := range proj.Config {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var missing []string
-	for _, name := range names {
-		decl := proj.Config[name]
-		key := config.MustMakeKey(proj.Name.String(), name)
-		value, found, err := ps.Config.Get(key, true)
-		if err != nil {
-			return pulumiReading{Err: err}
-		}
-		switch {
-		case !found && decl.Default == nil:
-			missing = append(missing, name)
-			continue
-		case !found:
-			// createConfigValue: a string, int or bool default as text, anything else as JSON.
-			switch d := decl.Default.(type) {
-			case string, int, bool:
-				value = config.NewValue(fmt.Sprintf("%v", d))
-			default:
-				simple, err := workspace.SimplifyMarshalledValue(d)
-				if err != nil {
-					return pulumiReading{Err: err}
-				}
-				b, err := json.Marshal(simple)
-				if err != nil {
-					return pulumiReading{Err: err}
-				}
-				value = config.NewObjectValue(string(b))
-			}
-			if err := ps.Config.Set(key, value, true); err != nil {
-				return pulumiReading{Err: err}
-			}
-		}
-		if decl.IsExplicitlyTyped() {
-			text, err := value.Value(config.NewPanicCrypter())
-			if err != nil {
-				return pulumiReading{Err: err}
-			}
-			var content any = text
-			if value.Object() {
-				if err := json.Unmarshal([]byte(text), &content); err != nil {
-					return pulumiReading{Err: err}
-				}
-			}
-			if !workspace.ValidateConfigValue(*decl.Type, decl.Items, content) {
-				return pulumiReading{Loaded: r.Loaded, Err: fmt.Errorf("configuration key '%s' must be of type '%s'", name, workspace.InferFullTypeName(*decl.Type, decl.Items))}
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return pulumiReading{Loaded: r.Loaded, Err: fmt.Errorf("stack is missing configuration values %v", missing)}
-	}
-	if r.Program, err = decrypt(ps.Config); err != nil {
-		return pulumiReading{Err: err}
-	}
-	return r
-}
 
 // configSeenByProgram runs the program's own LoadConfig under mocks with the config Pulumi
 // hands it, and returns what it decoded.
@@ -212,7 +89,7 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 			}
 			stack := stackconfig.StackName(path)
 			ours, oursValues, oursErr := stackconfig.LoadBytes(stack, data)
-			theirs := readAsPulumi(t, proj, path, data)
+			theirs := pulumiread.Read(proj, path, data)
 			if h := header(data, "pulumi"); h != "" && (h == "accepts") != (theirs.Err == nil) {
 				t.Errorf("the file says `pulumi: %s`; Pulumi's reading gives error %v", h, theirs.Err)
 			}
@@ -326,7 +203,7 @@ func TestParity_ValuesReachTheProgramAsPulumiPassesThem(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: the render refuses it: %v", key, err)
 				}
-				theirs := readAsPulumi(t, proj, "Pulumi.test.yaml", []byte(text))
+				theirs := pulumiread.Read(proj, "Pulumi.test.yaml", []byte(text))
 				if theirs.Loaded == nil {
 					t.Fatalf("%s: Pulumi refuses it: %v", key, theirs.Err)
 				}
