@@ -1,18 +1,15 @@
 package rules_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
+	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
@@ -21,7 +18,7 @@ import (
 // rules, the checks platform.Validate runs before anything is registered. Whatever the bytes:
 //   - nothing panics or hangs, and every refusal and warning is stackconfig.Problems whose
 //     lines name a key and a rule and stay short;
-//   - a file the reader accepts, Pulumi's own loaders (pulumiread, as `pulumi up` reads it)
+//   - a file the reader accepts, Pulumi's own loaders (stackconfigtest.SameAsPulumi, as `pulumi up` reads it)
 //     read too, into the very same values: the render is at most stricter than Pulumi.
 //
 // It is the target CI fuzzes (.ci/run, 30 s): it imports Pulumi's SDK but no provider SDK, so
@@ -55,42 +52,27 @@ func FuzzReadAndCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, values, err := stackconfig.LoadBytes("fuzz", data)
 		if err != nil {
-			checkProblems(t, "reader", err)
+			mustBeReadable(t, "reader", err)
 			return
 		}
-		theirs := pulumiread.Read(proj, "Pulumi.fuzz.yaml", data)
-		if theirs.Loaded == nil {
-			t.Fatalf("the reader accepts a file Pulumi refuses: %v", theirs.Err)
-		}
-		if !reflect.DeepEqual(values, theirs.Loaded) {
-			t.Fatalf("the reader reads other values than Pulumi\nreader: %q\npulumi: %q", values, theirs.Loaded)
+		if err := stackconfigtest.SameAsPulumi(proj, data, values); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := ipplan.New(cfg); err != nil {
-			checkProblems(t, "planner", err)
+			mustBeReadable(t, "planner", err)
 		}
 		warnings, refusals := rules.Check(cfg, today)
 		for _, probs := range []stackconfig.Problems{warnings, refusals} {
 			if len(probs) > 0 {
-				checkProblems(t, "rules", probs)
+				mustBeReadable(t, "rules", probs)
 			}
 		}
 	})
 }
 
-// checkProblems: a refusal is Problems, each naming a key and a rule on one bounded line.
-func checkProblems(t *testing.T, stage string, err error) {
+func mustBeReadable(t *testing.T, stage string, err error) {
 	t.Helper()
-	var probs stackconfig.Problems
-	if !errors.As(err, &probs) || len(probs) == 0 {
-		t.Fatalf("%s: refused with %T, not stackconfig.Problems: %v", stage, err, err)
-	}
-	for _, p := range probs {
-		line := p.String()
-		if p.Key == "" || p.Rule == "" || strings.ContainsAny(line, "\n\r") || len(line) > 2000 {
-			t.Fatalf("%s: unreadable problem %+v:\n%s", stage, p, line)
-		}
-	}
-	if msg := probs.Error(); len(msg) > 64<<10 {
-		t.Fatalf("%s: the message is %d bytes", stage, len(msg))
+	if err := stackconfigtest.Readable(err); err != nil {
+		t.Fatalf("%s: %v", stage, err)
 	}
 }

@@ -1,16 +1,13 @@
 package tests
 
 import (
-	"errors"
 	"os"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
+	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
@@ -44,18 +41,14 @@ func FuzzStackFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, values, err := stackconfig.LoadBytes("fuzz", data)
 		if err != nil {
-			checkProblems(t, err)
+			mustBeReadable(t, err)
 			return
 		}
-		theirs := pulumiread.Read(proj, "Pulumi.fuzz.yaml", data)
-		if theirs.Loaded == nil {
-			t.Fatalf("the render reads a file Pulumi refuses: %v", theirs.Err)
-		}
-		if !reflect.DeepEqual(values, theirs.Loaded) {
-			t.Fatalf("the render reads other values than Pulumi\nrender: %q\npulumi: %q", values, theirs.Loaded)
+		if err := stackconfigtest.SameAsPulumi(proj, data, values); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := platform.Validate(cfg); err != nil {
-			checkProblems(t, err)
+			mustBeReadable(t, err)
 			return
 		}
 		if _, err := render.Run("fuzz", values, render.Options{}); err != nil {
@@ -64,20 +57,9 @@ func FuzzStackFile(f *testing.F) {
 	})
 }
 
-// checkProblems: a refusal is Problems, each naming a key and a rule on one bounded line.
-func checkProblems(t *testing.T, err error) {
+func mustBeReadable(t *testing.T, err error) {
 	t.Helper()
-	var probs stackconfig.Problems
-	if !errors.As(err, &probs) || len(probs) == 0 {
-		t.Fatalf("refused with %T, not stackconfig.Problems: %v", err, err)
-	}
-	for _, p := range probs {
-		line := p.String()
-		if p.Key == "" || p.Rule == "" || strings.ContainsAny(line, "\n\r") || len(line) > 2000 {
-			t.Fatalf("unreadable problem %+v:\n%s", p, line)
-		}
-	}
-	if msg := probs.Error(); len(msg) > 64<<10 {
-		t.Fatalf("the message is %d bytes", len(msg))
+	if err := stackconfigtest.Readable(err); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"github.com/eks-cilium/eks-cilium/stackconfig/pulumiread"
+	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -89,7 +89,7 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 			}
 			stack := stackconfig.StackName(path)
 			ours, oursValues, oursErr := stackconfig.LoadBytes(stack, data)
-			theirs := pulumiread.Read(proj, path, data)
+			theirs := stackconfigtest.ReadAsPulumi(proj, path, data)
 			if h := header(data, "pulumi"); h != "" && (h == "accepts") != (theirs.Err == nil) {
 				t.Errorf("the file says `pulumi: %s`; Pulumi's reading gives error %v", h, theirs.Err)
 			}
@@ -203,7 +203,7 @@ func TestParity_ValuesReachTheProgramAsPulumiPassesThem(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: the render refuses it: %v", key, err)
 				}
-				theirs := pulumiread.Read(proj, "Pulumi.test.yaml", []byte(text))
+				theirs := stackconfigtest.ReadAsPulumi(proj, "Pulumi.test.yaml", []byte(text))
 				if theirs.Loaded == nil {
 					t.Fatalf("%s: Pulumi refuses it: %v", key, theirs.Err)
 				}

@@ -1,17 +1,20 @@
-// Package pulumiread reads a stack file the way the Pulumi CLI v3.274.1 does on `pulumi up`,
-// with Pulumi's own loaders, so tests can hold the render's reader (stackconfig) to exactly what
-// Pulumi hands the program: the parity test over every stack and fixture, and the fuzz target CI
-// runs over random files. It imports Pulumi's SDK but no provider SDK, so its fuzzing build stays
-// small.
-package pulumiread
+// Package stackconfigtest holds what tests of stack files share: reading a file the way the
+// Pulumi CLI v3.274.1 does on `pulumi up`, with Pulumi's own loaders (ReadAsPulumi,
+// SameAsPulumi), so the render's reader can be held to exactly what Pulumi hands the program,
+// and the contract every refusal keeps (Readable). The parity test and both fuzz targets use
+// it. It imports Pulumi's SDK but no provider SDK, so a fuzzing build of it stays small.
+package stackconfigtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/encoding"
@@ -30,14 +33,14 @@ type Reading struct {
 	Err error
 }
 
-// Read follows `pulumi up`: workspace.LoadProjectStack (sdk
+// ReadAsPulumi follows `pulumi up`: workspace.LoadProjectStack (sdk
 // go/common/workspace/loaders.go), then pkg/v3 workspace/config.go mergeConfig, which adds
 // Pulumi.yaml's defaults for absent keys and checks the declared types, then
 // config.Map.Decrypt with the crypter `pulumi up` uses for a stack without secrets
 // (pkg/v3 cmd/pulumi/config/io.go: config.NewPanicCrypter()), whose result the engine hands
 // the program (pkg/v3 engine/deployment.go). pkg/v3 is not a dependency of this module,
 // so mergeConfig's few lines are repeated here.
-func Read(proj *workspace.Project, path string, data []byte) (r Reading) {
+func ReadAsPulumi(proj *workspace.Project, path string, data []byte) (r Reading) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.Err = fmt.Errorf("pulumi panicked: %v", p)
@@ -132,4 +135,36 @@ func Read(proj *workspace.Project, path string, data []byte) (r Reading) {
 		return Reading{Err: err}
 	}
 	return r
+}
+
+// SameAsPulumi checks a file the reader accepted as values against Pulumi's reading of it:
+// Pulumi must read it too, into the very same values (the reader is at most stricter).
+func SameAsPulumi(proj *workspace.Project, data []byte, values map[string]string) error {
+	theirs := ReadAsPulumi(proj, "Pulumi.fuzz.yaml", data)
+	if theirs.Loaded == nil {
+		return fmt.Errorf("the reader accepts a file Pulumi refuses: %w", theirs.Err)
+	}
+	if !reflect.DeepEqual(values, theirs.Loaded) {
+		return fmt.Errorf("the reader reads other values than Pulumi\nreader: %q\npulumi: %q", values, theirs.Loaded)
+	}
+	return nil
+}
+
+// Readable checks the contract of a refusal: stackconfig.Problems, each naming a key and a
+// rule on one line of at most 2,000 bytes, the whole message at most 64 KiB.
+func Readable(err error) error {
+	var probs stackconfig.Problems
+	if !errors.As(err, &probs) || len(probs) == 0 {
+		return fmt.Errorf("refused with %T, not stackconfig.Problems: %v", err, err)
+	}
+	for _, p := range probs {
+		line := p.String()
+		if p.Key == "" || p.Rule == "" || strings.ContainsAny(line, "\n\r") || len(line) > 2000 {
+			return fmt.Errorf("unreadable problem %+v:\n%s", p, line)
+		}
+	}
+	if msg := probs.Error(); len(msg) > 64<<10 {
+		return fmt.Errorf("the message is %d bytes", len(msg))
+	}
+	return nil
 }
