@@ -7,23 +7,14 @@ import (
 	"time"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 )
 
 // today is the date every test checks against, so that no test changes with the calendar.
 var today = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-// validConfig is the base every test mutates: eu-west-1, 3 AZs, one m5.large group of 2/3/6 at
-// 110 pods, the default Kubernetes version.
-func validConfig() stackconfig.Config {
-	cfg := stackconfig.Defaults()
-	cfg.Stack, cfg.Region = "test", "eu-west-1"
-	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"10.200.0.0/16"}
-	ng := stackconfig.DefaultNodeGroup()
-	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
-	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
-	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}
-	return cfg
-}
+// validConfig is the valid stack every test mutates (stackconfigtest.Valid).
+func validConfig() stackconfig.Config { return stackconfigtest.Valid() }
 
 func ng0(f func(*stackconfig.NodeGroupConfig)) func(*stackconfig.Config) {
 	return func(c *stackconfig.Config) { f(&c.NodeGroups[0]) }

@@ -7,20 +7,11 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 )
 
-// validConfig is a valid stack: 3 AZs in 192.168.0.0/16, pods in 10.200.0.0/16 cut into /24s,
-// one m5.large group of 2/3/6 at 110 pods.
-func validConfig() stackconfig.Config {
-	cfg := stackconfig.Defaults()
-	cfg.Stack, cfg.Region = "test", "eu-west-1"
-	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"10.200.0.0/16"}
-	ng := stackconfig.DefaultNodeGroup()
-	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
-	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
-	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}
-	return cfg
-}
+// validConfig is the valid stack every test mutates (stackconfigtest.Valid).
+func validConfig() stackconfig.Config { return stackconfigtest.Valid() }
 
 func validateProblems(t *testing.T, cfg stackconfig.Config) stackconfig.Problems {
 	t.Helper()
