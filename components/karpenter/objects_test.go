@@ -93,15 +93,16 @@ func TestEC2NodeClass_CarriesMaxPodsAndTheMatchingReserve(t *testing.T) {
 
 func TestEC2NodeClass_EncryptsEveryVolumeOfBothAMIFamilies(t *testing.T) {
 	for family, want := range map[string]struct {
+		version string
 		alias   string
 		devices []string
 		sizes   []string
 	}{
-		"AL2023":       {"al2023@v20260512", []string{"/dev/xvda"}, []string{"50Gi"}},
-		"Bottlerocket": {"bottlerocket@v20260512", []string{"/dev/xvda", "/dev/xvdb"}, []string{"4Gi", "50Gi"}},
+		"AL2023":       {"v20260512", "al2023@v20260512", []string{"/dev/xvda"}, []string{"50Gi"}},
+		"Bottlerocket": {"v1.38.0", "bottlerocket@v1.38.0", []string{"/dev/xvda", "/dev/xvdb"}, []string{"4Gi", "50Gi"}},
 	} {
 		in := classInput()
-		in.AmiFamily = family
+		in.AmiFamily, in.AmiVersion = family, want.version
 		obj, err := EC2NodeClass(in)
 		if err != nil {
 			t.Fatal(err)

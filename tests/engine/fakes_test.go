@@ -543,11 +543,10 @@ func startFakes(t *testing.T) *fakes {
 }
 
 // checkCustomResource handles objects of CRDs (Karpenter's NodePool and EC2NodeClass): the
-// kubernetes provider has no schema for them and, until the cluster exists, cannot read the
-// CRD, so like the real provider in a first preview the fake only requires what every
-// CustomResource carries: apiVersion and kind matching the token (a missing metadata.name is
-// autonamed, as the provider does). Their
-// spec is validated against the CRDs' own schemas and CEL rules in tests/chart.
+// kubernetes provider's schema has no types for them, so the fake checks only what every
+// CustomResource carries, apiVersion and kind matching the token. That is a floor, not the
+// provider's own behaviour, which the fake does not reproduce; their spec is validated
+// against the CRDs' own schemas and CEL rules in tests/chart.
 func checkCustomResource(provider, token string, news resource.PropertyMap) ([]inputProblem, bool) {
 	if provider != "kubernetes" {
 		return nil, false
