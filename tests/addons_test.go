@@ -110,6 +110,9 @@ func TestAddons_OnePodIdentityAgentAndTheControllersRoleWithItsPublishedPolicy(t
 			doc, _ = get(p.Inputs, "policy")
 		}
 	}
+	if !doc.IsString() {
+		t.Fatalf("no inline policy on the controller's role: %v", doc)
+	}
 	release, _ := lbcpolicy.ForChart(res.Config.Addons.AwsLoadBalancerController.Version)
 	if doc.StringValue() != release.Policy {
 		t.Error("the controller's inline policy is not the published iam_policy.json of its release")
