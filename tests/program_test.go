@@ -133,7 +133,7 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 		if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
 			lbc = 1
 		}
-		agent := 0 // one Pod Identity agent addon for every consumer (platform.PodIdentityConsumers)
+		agent := 0 // one Pod Identity agent addon for every consumer (platform.NeedsPodIdentityAgent)
 		if lbc == 1 || cfg.Karpenter != nil {
 			agent = 1
 		}

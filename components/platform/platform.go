@@ -186,7 +186,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
 	// CoreDNS's, wait for Ready nodes.
 	var agent pulumi.Resource
-	if len(PodIdentityConsumers(cfg)) > 0 {
+	if NeedsPodIdentityAgent(cfg) {
 		agent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
 			ClusterName: cl.ClusterName,
 			DependsOn:   afterNodes,
@@ -359,17 +359,11 @@ func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
 	return plan, nil
 }
 
-// PodIdentityConsumers names what needs the eks-pod-identity-agent addon; it is installed
-// once when the list is not empty. A new consumer is one more condition here.
-func PodIdentityConsumers(cfg stackconfig.Config) []string {
-	var out []string
-	if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
-		out = append(out, addons.LoadBalancerControllerRelease)
-	}
-	if cfg.Karpenter != nil {
-		out = append(out, karpenter.ReleaseName)
-	}
-	return out
+// NeedsPodIdentityAgent reports whether anything in the stack takes AWS credentials through
+// EKS Pod Identity (the load balancer controller, Karpenter); the eks-pod-identity-agent addon
+// is then installed once for all of them. A new consumer is one more condition here.
+func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
+	return (cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil) || cfg.Karpenter != nil
 }
 
 // HostPortMap plans the host ports of every node: what the kubelet, Cilium (with the
@@ -383,7 +377,7 @@ func HostPortMap(cfg stackconfig.Config, plan *ipplan.Plan) (*hostports.Map, err
 	held, err := hostports.NodeHeld(hostports.Node{
 		CiliumValues:     values,
 		KubeProxy:        !cfg.Cluster.KubeProxyReplacement,
-		PodIdentityAgent: len(PodIdentityConsumers(cfg)) > 0,
+		PodIdentityAgent: NeedsPodIdentityAgent(cfg),
 	})
 	if err != nil {
 		return nil, err
