@@ -67,7 +67,7 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 				if !reflect.DeepEqual(cfg.Vpc, def.Vpc) || !reflect.DeepEqual(cfg.Cluster, def.Cluster) {
 					t.Errorf("vpc/cluster = %+v %+v, want the defaults %+v %+v", cfg.Vpc, cfg.Cluster, def.Vpc, def.Cluster)
 				}
-				ng := stackconfig.DefaultNodeGroup()
+				ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 				ng.Name, ng.InstanceTypes, ng.MinSize, ng.DesiredSize, ng.MaxSize = "general", []string{"m5.large"}, 1, 2, 3
 				if !reflect.DeepEqual(cfg.NodeGroups, []stackconfig.NodeGroupConfig{ng}) {
 					t.Errorf("node groups = %+v, want %+v", cfg.NodeGroups, ng)

@@ -12,7 +12,7 @@ func addonsStack() stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Stack, cfg.Region = "dev", "eu-west-1"
 	for _, name := range []string{"a", "b"} {
-		ng := stackconfig.DefaultNodeGroup()
+		ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 		ng.Name, ng.InstanceTypes, ng.MinSize, ng.DesiredSize, ng.MaxSize = name, []string{"t3.medium"}, 1, 2, 3
 		cfg.NodeGroups = append(cfg.NodeGroups, ng)
 	}

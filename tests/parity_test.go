@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"github.com/eks-cilium/eks-cilium/plan"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,7 +111,7 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 			}
 			if theirs.Err != nil {
 				if oursErr == nil {
-					_, oursErr = platform.Validate(ours) // the render's next step
+					_, oursErr = plan.New(plan.Inputs{Config: ours}) // the render's next step
 				}
 				if oursErr == nil {
 					t.Fatalf("the Pulumi CLI refuses a stack the render accepts: %v", theirs.Err)

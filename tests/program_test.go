@@ -133,7 +133,7 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 		if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
 			lbc = 1
 		}
-		agent := 0 // one Pod Identity agent addon for every consumer (platform.NeedsPodIdentityAgent)
+		agent := 0 // one Pod Identity agent addon for every consumer (plan.NeedsPodIdentityAgent)
 		if lbc == 1 || cfg.Karpenter != nil {
 			agent = 1
 		}
@@ -723,7 +723,7 @@ func TestRender_UserDataIsWhatTheLaunchTemplatesCarry(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := renderStack(t, "../stacks/Pulumi.dev.yaml", edit)
-			want, err := platform.NodeUserData(res.Config, res.Plan, nodegroup.ClusterInfo{
+			want, err := platform.NodeUserData(res.Plan, nodegroup.ClusterInfo{
 				Name: res.Config.ClusterName(), Endpoint: render.FakeEndpoint, CertificateAuthority: render.FakeCA, ServiceCidr: res.Config.Cluster.ServiceCidr,
 			})
 			if err != nil {

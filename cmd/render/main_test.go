@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/eks-cilium/eks-cilium/plan"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
-	platform.Today = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
+	plan.Today = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
 	os.Exit(m.Run())
 }
 
