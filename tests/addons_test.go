@@ -1,10 +1,10 @@
 package tests
 
 import (
-	"github.com/eks-cilium/eks-cilium/plan"
 	"encoding/json"
 	"fmt"
 	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"slices"
 	"strings"

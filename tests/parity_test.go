@@ -1,8 +1,8 @@
 package tests
 
 import (
-	"github.com/eks-cilium/eks-cilium/plan"
 	"errors"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"reflect"

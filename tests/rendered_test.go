@@ -1,10 +1,10 @@
 package tests
 
 import (
-	"github.com/eks-cilium/eks-cilium/plan"
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"strings"

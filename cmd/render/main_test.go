@@ -1,10 +1,10 @@
 package main
 
 import (
-	"github.com/eks-cilium/eks-cilium/plan"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"strings"
