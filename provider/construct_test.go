@@ -188,9 +188,9 @@ func TestConstruct_ErrorIsThePlannersError(t *testing.T) {
 		NodeGroups: []ekscilium.NodeGroupConfig{{Name: "general", InstanceTypes: []string{"t3.medium"}, MinSize: 1, DesiredSize: 2, MaxSize: 3, MaxPods: ptr(110), CapacityType: ptr("SPOT")}},
 		Cilium:     ekscilium.CiliumConfig{ClusterPoolIPv4PodCIDRList: []string{"10.200.1.0/16"}},
 	}
-	cfg, err := args.Config("dev", "eu-west-1")
-	if err != nil {
-		t.Fatal(err)
+	cfg, cfgErr := args.Config("dev", "eu-west-1")
+	if cfgErr != nil {
+		t.Fatal(cfgErr)
 	}
 	_, planErr := ipplan.New(cfg)
 	if planErr == nil {

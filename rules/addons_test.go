@@ -17,8 +17,8 @@ func addonsStack() stackconfig.Config {
 		cfg.NodeGroups = append(cfg.NodeGroups, ng)
 	}
 	cfg.Addons = &stackconfig.AddonsConfig{
-		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1"},
-		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0"},
+		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1", Replicas: 1},
+		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 2},
 	}
 	return cfg
 }
@@ -73,7 +73,7 @@ func TestCheckAddons_RefusesWhatCannotRunOrCannotBePinned(t *testing.T) {
 		{"controller default replicas on a one-node cluster", func(c *stackconfig.Config) {
 			c.NodeGroups = c.NodeGroups[:1]
 			c.NodeGroups[0].MaxSize, c.NodeGroups[0].DesiredSize = 1, 1
-		}, "eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{"2 (the chart's default)", "at most 1"}},
+		}, "eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{`"2"`, "at most 1"}},
 		{"negative replicas", func(c *stackconfig.Config) { c.Addons.AwsLoadBalancerController.ReplicaCount = -1 },
 			"eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{`"-1"`, "1 or more"}},
 		{"no region for the controller", func(c *stackconfig.Config) { c.Region = "" },

@@ -3,18 +3,17 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/charts"
-	"github.com/eks-cilium/eks-cilium/plan"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
-	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/hostports"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 const (

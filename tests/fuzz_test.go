@@ -1,11 +1,10 @@
 package tests
 
 import (
-	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"

@@ -19,7 +19,9 @@ var planningPackages = []string{
 // -deps`, which lists every package a package needs, directly or not.
 func TestLayering_PlanningPackagesImportNoComponentAndNoPulumi(t *testing.T) {
 	args := append([]string{"list", "-deps", "-f", "{{.ImportPath}} {{.Module}}"}, planningPackages...)
-	out, err := exec.Command("go", args...).CombinedOutput()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ".." // the patterns are relative to the repository root
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}

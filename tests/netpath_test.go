@@ -23,7 +23,6 @@ package tests
 import (
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"errors"
-	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )

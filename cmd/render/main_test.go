@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/plan"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 )
 
 // The command reads stacks/ relative to the working directory: run from the repo root. The

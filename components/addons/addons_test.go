@@ -1,11 +1,11 @@
 package addons
 
 import (
-	"github.com/eks-cilium/eks-cilium/charts"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

@@ -17,11 +17,11 @@ const ProjectFile = "Pulumi.yaml"
 //
 // What the Pulumi CLI v3.274.1 does with the declarations (tests/engine/config_schema_test.go
 // runs the real CLI): `pulumi preview` and `pulumi up` refuse a top-level value of the wrong
-// type and a missing key without a default, and never look inside an object. So an object
-// section is declared with the defaults of its fields (a stack may leave it out), a list
-// section without a default (a stack must set it), and an optional section (a pointer, whose
-// presence installs something) not at all: Pulumi would require it, and an empty default
-// would mean "install".
+// type and a missing key without a default, and never look inside an object. So a required
+// section (nodeGroups, cilium) is declared without a default (the CLI then requires it too),
+// another object section with the defaults of its fields (a stack may leave it out), and an
+// optional section (a pointer, whose presence installs something) not at all: Pulumi would
+// require it, and an empty default would mean "install".
 func Project(root *Object) ([]byte, error) {
 	config := &yaml.Node{Kind: yaml.MappingNode}
 	var optional []string
@@ -43,7 +43,7 @@ func Project(root *Object) ([]byte, error) {
 		desc := scalar(f.Doc)
 		desc.Style = yaml.FoldedStyle
 		add("description", desc)
-		if f.Type.Kind() == reflect.Struct {
+		if f.Type.Kind() == reflect.Struct && !f.Required {
 			def := &yaml.Node{Kind: yaml.MappingNode}
 			for _, c := range f.Object.Fields {
 				if c.Default == nil {

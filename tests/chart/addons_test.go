@@ -8,15 +8,14 @@ package chart_test
 
 import (
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/charts"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
-	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"

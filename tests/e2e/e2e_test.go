@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/charts"
 	"io"
 	"net/http"
 	"net/netip"
@@ -41,6 +40,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"

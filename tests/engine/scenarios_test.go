@@ -2,13 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"github.com/eks-cilium/eks-cilium/charts"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	ciliumcomp "github.com/eks-cilium/eks-cilium/components/cilium"
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -68,7 +67,7 @@ func isAssociation(serviceAccount string) func(call) bool {
 var designOrder = []stage{
 	{"the VPC", ofType("aws:ec2/vpc:Vpc")},
 	{"the EKS cluster", ofType("aws:eks/cluster:Cluster")},
-	{"the Cilium release", isRelease(ciliumcomp.ChartName)},
+	{"the Cilium release", isRelease(charts.CiliumChart)},
 	{"the node groups", ofType("aws:eks/nodeGroup:NodeGroup")},
 	{"the CoreDNS addon", isAddon("coredns")},
 }
