@@ -12,7 +12,7 @@ func config(stack, cluster string, groups ...string) stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Stack, cfg.Cluster.Name = stack, cluster
 	for _, g := range groups {
-		ng := stackconfig.DefaultNodeGroup()
+		ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 		ng.Name = g
 		cfg.NodeGroups = append(cfg.NodeGroups, ng)
 	}

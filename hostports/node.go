@@ -9,7 +9,7 @@ import (
 // Node describes what runs on every node of the cluster, as far as ports go.
 type Node struct {
 	// CiliumValues are the Helm values of the Cilium release exactly as the program passes
-	// them (cilium.Values); a port a user moved through eks-cilium:cilium.values is read
+	// them (charts.CiliumValues); a port a user moved through eks-cilium:cilium.values is read
 	// from here, every other one is the chart's default.
 	CiliumValues map[string]any
 	// KubeProxy is true when the kube-proxy addon runs (kube-proxy replacement off).

@@ -17,7 +17,7 @@ func BenchmarkNew(b *testing.B) {
 	types := []string{"m5.large", "m5.xlarge", "c5.2xlarge", "r5.large", "t3.medium"}
 	cfg.NodeGroups = nil
 	for i := range 20 {
-		ng := stackconfig.DefaultNodeGroup()
+		ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 		ng.Name = fmt.Sprintf("group-%d", i)
 		ng.InstanceTypes = []string{types[i%len(types)], types[(i+1)%len(types)]}
 		ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 1, 2, 10, 110

@@ -85,7 +85,7 @@ func (c *checker) checkKarpenter(p *Plan, maskOK, poolOK, groupsOK bool) {
 	plan := &KarpenterPlan{}
 	complete := true
 	for i, raw := range k.NodePools {
-		pool, ok := c.planNodePool(i, raw.Resolved(), p, maskOK)
+		pool, ok := c.planNodePool(i, raw, p, maskOK)
 		complete = complete && ok
 		plan.NodePools = append(plan.NodePools, pool)
 		plan.NodeCIDRs = satAdd(plan.NodeCIDRs, satAdd(pool.MaxNodes, pool.Surge))

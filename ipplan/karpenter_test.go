@@ -11,8 +11,9 @@ import (
 // 256) plus one node pool.
 func withPool(f func(*stackconfig.NodePoolConfig)) stackconfig.Config {
 	cfg := validConfig()
-	pool := stackconfig.NodePoolConfig{Name: "default", InstanceFamilies: []string{"m6i", "c6i"}, MaxPods: 110,
-		Limits: stackconfig.NodePoolLimits{Cpu: 200, Memory: "800Gi"}}
+	pool := stackconfig.Default[stackconfig.NodePoolConfig]()
+	pool.Name, pool.InstanceFamilies, pool.MaxPods = "default", []string{"m6i", "c6i"}, 110
+	pool.Limits = stackconfig.NodePoolLimits{Cpu: 200, Memory: "800Gi"}
 	if f != nil {
 		f(&pool)
 	}

@@ -2,7 +2,7 @@
 // Cilium's cluster pool cut into per-node pod CIDRs, and each node group's pod density — and
 // refuses a configuration whose addresses or capacity cannot work, naming every offending key
 // at once. The rules that are not about addresses (names, labels, versions, ARNs, instance
-// types) are package rules'; platform.Validate runs both. It imports no Pulumi package, so the
+// types) are package rules'; the planning pipeline (package plan) runs both. It imports no Pulumi package, so the
 // program, the CLI and the offline render share the same answer.
 package ipplan
 

@@ -19,7 +19,7 @@ func validConfig() stackconfig.Config {
 	cfg.Cluster.ServiceCidr = "172.20.0.0/16"
 	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"10.200.0.0/16"}
 	cfg.Cilium.ClusterPoolIPv4MaskSize = 24
-	ng := stackconfig.DefaultNodeGroup()
+	ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
 	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
 	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}

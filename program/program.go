@@ -11,6 +11,7 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -24,7 +25,9 @@ func Run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := platform.Validate(cfg); err != nil {
+	// Plan once without the previous deployment: an invalid stack fails here, before the
+	// StackReference below is registered.
+	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
 		return err
 	}
 	prev, err := Previous(ctx)
@@ -123,13 +126,13 @@ func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (
 // Outputs are the stack outputs. The plain ones (pool, mask, modes, CIDRs, name) are also
 // what the day-2 guard reads back from the previous deployment.
 func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Input {
-	plan := p.Plan
-	cidrs := make([]string, len(plan.PodCIDRs))
-	for i, c := range plan.PodCIDRs {
+	ip := p.Plan.IP
+	cidrs := make([]string, len(ip.PodCIDRs))
+	for i, c := range ip.PodCIDRs {
 		cidrs[i] = c.String()
 	}
 	groups := pulumi.Array{}
-	for _, ng := range plan.NodeGroups {
+	for _, ng := range ip.NodeGroups {
 		groups = append(groups, pulumi.Map{
 			"name":          pulumi.String(ng.Name),
 			"instanceTypes": pulumi.ToStringArray(ng.InstanceTypes),
@@ -141,7 +144,7 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 	}
 	// The add-ons' host ports, for firewall rules and for anyone adding a host-network chart.
 	planned := pulumi.Array{}
-	for _, e := range p.HostPorts.Planned() {
+	for _, e := range p.Plan.HostPorts.Planned() {
 		planned = append(planned, pulumi.Map{
 			"port":    pulumi.Int(e.Port),
 			"holder":  pulumi.String(e.Holder),
@@ -154,10 +157,10 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"clusterName":     p.ClusterName,
 		"clusterEndpoint": p.ClusterEndpoint,
 		"vpcId":           p.VpcId,
-		"vpcCidr":         pulumi.String(plan.VpcCIDR.String()),
-		"serviceCidr":     pulumi.String(plan.ServiceCIDR.String()),
+		"vpcCidr":         pulumi.String(ip.VpcCIDR.String()),
+		"serviceCidr":     pulumi.String(ip.ServiceCIDR.String()),
 		"podCidrs":        pulumi.ToStringArray(cidrs),
-		"podCidrMaskSize": pulumi.Int(plan.MaskSize),
+		"podCidrMaskSize": pulumi.Int(ip.MaskSize),
 		"ipamMode":        pulumi.String("cluster-pool"),
 		"routingMode":     pulumi.String("tunnel"),
 		// Read back by the day-2 guard: the switch cannot be made on a running cluster.
@@ -165,10 +168,10 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"ciliumVersion":        pulumi.String(cfg.Cilium.Version),
 		"nodeGroups":           groups,
 		"ipPlan": pulumi.Map{
-			"nodeCidrsTotal":      pulumi.Float64(float64(plan.NodeCIDRsTotal)),
-			"nodeCidrsNeeded":     pulumi.Int(plan.NodeCIDRsNeeded),
-			"nodeCidrUsage":       pulumi.Float64(plan.NodeCIDRUsage),
-			"usablePodIPsPerNode": pulumi.Int(plan.UsablePodIPsPerNode),
+			"nodeCidrsTotal":      pulumi.Float64(float64(ip.NodeCIDRsTotal)),
+			"nodeCidrsNeeded":     pulumi.Int(ip.NodeCIDRsNeeded),
+			"nodeCidrUsage":       pulumi.Float64(ip.NodeCIDRUsage),
+			"usablePodIPsPerNode": pulumi.Int(ip.UsablePodIPsPerNode),
 		},
 	}
 }

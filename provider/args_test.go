@@ -2,54 +2,11 @@ package main
 
 import (
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/provider/ekscilium"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
-
-// tagNames lists a struct's field names as serialized under tag ("pulumi" or "json").
-func tagNames(typ reflect.Type, tag string) []string {
-	var names []string
-	for i := range typ.NumField() {
-		name, _, _ := strings.Cut(typ.Field(i).Tag.Get(tag), ",")
-		if name != "" && name != "-" {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
-
-// A Platform's properties and a stack file's keys are the same words, so a stack's
-// configuration can be moved into a Platform (and back) without renaming anything.
-func TestArgs_FieldNamesAreTheStackKeys(t *testing.T) {
-	cases := []struct {
-		args, stack any
-	}{
-		{ekscilium.PlatformArgs{}, stackconfig.Config{}},
-		{ekscilium.VpcConfig{}, stackconfig.VpcConfig{}},
-		{ekscilium.ClusterConfig{}, stackconfig.ClusterConfig{}},
-		{ekscilium.NodeGroupConfig{}, stackconfig.NodeGroupConfig{}},
-		{ekscilium.CiliumConfig{}, stackconfig.CiliumConfig{}},
-		{ekscilium.AddonsConfig{}, stackconfig.AddonsConfig{}},
-		{ekscilium.MetricsServerConfig{}, stackconfig.MetricsServerConfig{}},
-		{ekscilium.AwsLoadBalancerControllerConfig{}, stackconfig.AwsLoadBalancerControllerConfig{}},
-		{ekscilium.KarpenterConfig{}, stackconfig.KarpenterConfig{}},
-		{ekscilium.NodePoolConfig{}, stackconfig.NodePoolConfig{}},
-		{ekscilium.InstanceSize{}, stackconfig.InstanceSize{}},
-		{ekscilium.NodePoolLimits{}, stackconfig.NodePoolLimits{}},
-	}
-	for _, tc := range cases {
-		got := tagNames(reflect.TypeOf(tc.args), "pulumi")
-		want := tagNames(reflect.TypeOf(tc.stack), "json")
-		if !slices.Equal(got, want) {
-			t.Errorf("%T properties %v, %T keys %v", tc.args, got, tc.stack, want)
-		}
-	}
-}
 
 func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 	minimal := ekscilium.PlatformArgs{
@@ -67,7 +24,7 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 				if !reflect.DeepEqual(cfg.Vpc, def.Vpc) || !reflect.DeepEqual(cfg.Cluster, def.Cluster) {
 					t.Errorf("vpc/cluster = %+v %+v, want the defaults %+v %+v", cfg.Vpc, cfg.Cluster, def.Vpc, def.Cluster)
 				}
-				ng := stackconfig.DefaultNodeGroup()
+				ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 				ng.Name, ng.InstanceTypes, ng.MinSize, ng.DesiredSize, ng.MaxSize = "general", []string{"m5.large"}, 1, 2, 3
 				if !reflect.DeepEqual(cfg.NodeGroups, []stackconfig.NodeGroupConfig{ng}) {
 					t.Errorf("node groups = %+v, want %+v", cfg.NodeGroups, ng)
@@ -95,7 +52,7 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 					t.Errorf("addons %+v karpenter %+v, want nil (nothing installed)", cfg.Addons, cfg.Karpenter)
 				}
 			}},
-		{"add-ons and node pools keep what is set and leave the rest to Resolved", func() ekscilium.PlatformArgs {
+		{"add-ons and node pools keep what is set and take the declared defaults for the rest", func() ekscilium.PlatformArgs {
 			a := minimal
 			a.Addons = &ekscilium.AddonsConfig{MetricsServer: &ekscilium.MetricsServerConfig{Version: "3.13.1"},
 				AwsLoadBalancerController: &ekscilium.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: ptr(3)}}
@@ -105,17 +62,28 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 			}}}
 			return a
 		}, func(t *testing.T, cfg stackconfig.Config) {
-			wantAddons := &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "3.13.1"},
+			wantAddons := &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "3.13.1", Replicas: 1},
 				AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 3}}
 			if !reflect.DeepEqual(cfg.Addons, wantAddons) {
 				t.Errorf("addons %+v, want %+v", cfg.Addons, wantAddons)
 			}
-			wantKarpenter := &stackconfig.KarpenterConfig{Version: "1.14.1", NodePools: []stackconfig.NodePoolConfig{{
-				Name: "default", InstanceCategories: []string{"c", "m"}, AmiVersion: "v20260512",
-				MinInstance: stackconfig.InstanceSize{Cpu: 4}, Limits: stackconfig.NodePoolLimits{Cpu: 16, Memory: "64Gi"},
-			}}}
+			pool := stackconfig.Default[stackconfig.NodePoolConfig]()
+			pool.Name, pool.InstanceCategories, pool.AmiVersion = "default", []string{"c", "m"}, "v20260512"
+			pool.MinInstance.Cpu, pool.Limits = 4, stackconfig.NodePoolLimits{Cpu: 16, Memory: "64Gi"}
+			wantKarpenter := &stackconfig.KarpenterConfig{Version: "1.14.1", NodePools: []stackconfig.NodePoolConfig{pool}}
 			if !reflect.DeepEqual(cfg.Karpenter, wantKarpenter) {
 				t.Errorf("karpenter %+v, want %+v", cfg.Karpenter, wantKarpenter)
+			}
+		}},
+		{"a list given empty stays empty (the rules refuse it) instead of taking the default", func() ekscilium.PlatformArgs {
+			a := minimal
+			a.Karpenter = &ekscilium.KarpenterConfig{Version: "1.14.1", NodePools: []ekscilium.NodePoolConfig{{
+				Name: "default", AmiVersion: "v20260512", CapacityTypes: []string{}, Limits: ekscilium.NodePoolLimits{Cpu: 16},
+			}}}
+			return a
+		}, func(t *testing.T, cfg stackconfig.Config) {
+			if got := cfg.Karpenter.NodePools[0].CapacityTypes; got == nil || len(got) != 0 {
+				t.Errorf("capacityTypes = %#v, want the empty list given", got)
 			}
 		}},
 		{"stack and region come from the program", func() ekscilium.PlatformArgs { return minimal },
@@ -126,6 +94,12 @@ func TestArgs_ConfigLaysGivenValuesOverTheDefaults(t *testing.T) {
 			}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { tc.check(t, tc.args().Config("dev", "eu-west-1")) })
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := tc.args().Config("dev", "eu-west-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
 	}
 }

@@ -188,7 +188,11 @@ func TestConstruct_ErrorIsThePlannersError(t *testing.T) {
 		NodeGroups: []ekscilium.NodeGroupConfig{{Name: "general", InstanceTypes: []string{"t3.medium"}, MinSize: 1, DesiredSize: 2, MaxSize: 3, MaxPods: ptr(110), CapacityType: ptr("SPOT")}},
 		Cilium:     ekscilium.CiliumConfig{ClusterPoolIPv4PodCIDRList: []string{"10.200.1.0/16"}},
 	}
-	_, planErr := ipplan.New(args.Config("dev", "eu-west-1"))
+	cfg, cfgErr := args.Config("dev", "eu-west-1")
+	if cfgErr != nil {
+		t.Fatal(cfgErr)
+	}
+	_, planErr := ipplan.New(cfg)
 	if planErr == nil {
 		t.Fatal("the planner accepts 10.200.1.0/16; the test's premise is wrong")
 	}

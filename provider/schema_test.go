@@ -212,7 +212,7 @@ func TestSchema_DefaultsAreStackconfigDefaults(t *testing.T) {
 	spec := packageSchema(t)
 	res := platformSpec(t, spec)
 	def := stackconfig.Defaults()
-	ng := stackconfig.DefaultNodeGroup()
+	ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 	want := map[string]map[string]any{
 		"vpc": {"cidr": def.Vpc.Cidr, "availabilityZones": def.Vpc.AvailabilityZones, "natGateways": def.Vpc.NatGateways},
 		"cluster": {"version": def.Cluster.Version, "serviceCidr": def.Cluster.ServiceCidr,

@@ -50,7 +50,7 @@ func TestRender_LargeStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(res.Plan.NodeGroups); n != 20 {
+	if n := len(res.Plan.IP.NodeGroups); n != 20 {
 		t.Fatalf("%d node groups, want 20", n)
 	}
 	if got := len(ofTypeForTest(res, "aws:eks/nodeGroup:NodeGroup")); got != 20 {

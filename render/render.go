@@ -13,7 +13,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
-	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -53,14 +53,13 @@ type Options struct {
 type Result struct {
 	Stack     string
 	Config    stackconfig.Config
-	Plan      *ipplan.Plan
+	Plan      *plan.Plan
 	Resources []Resource
 	// UserData is each node group's launch template user data, by node group name, with what
 	// the cluster computes shown as Computed. Only for programs that build the Platform: it
 	// is rendered from the configuration with the Platform's own functions.
 	UserData map[string]string
-	// Warnings are the program's own warnings beyond the plan's (escape hatches in use, what
-	// `pulumi up` needs).
+	// Warnings are found beyond the plan's own (the policy pack's advisory findings).
 	Warnings []string
 }
 
@@ -75,7 +74,11 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := platform.Validate(cfg)
+	prev, err := guard.FromOutputs(opts.Previous)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev})
 	if err != nil {
 		return nil, err
 	}
@@ -97,22 +100,16 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 		}
 		return nil, fmt.Errorf("running the program offline: %w", err)
 	}
-	prev, err := guard.FromOutputs(opts.Previous)
-	if err != nil {
-		return nil, err
-	}
-	warnings, _ := guard.Check(prev, cfg) // refusals already failed the program above
-	warnings = append(warnings, platform.Notices(cfg)...)
 	res := mocks.resources
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
 	userData := map[string]string{}
 	if slices.ContainsFunc(res, func(r Resource) bool { return r.Type == platform.Token }) {
-		userData, err = platform.NodeUserData(cfg, plan, nodegroup.ClusterInfo{
+		userData, err = platform.NodeUserData(p, nodegroup.ClusterInfo{
 			Name: cfg.ClusterName(), Endpoint: Computed, CertificateAuthority: Computed, ServiceCidr: cfg.Cluster.ServiceCidr,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return &Result{Stack: stack, Config: cfg, Plan: plan, Resources: res, UserData: userData, Warnings: warnings}, nil
+	return &Result{Stack: stack, Config: cfg, Plan: p, Resources: res, UserData: userData}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -106,7 +105,7 @@ type NodeGroupView struct {
 
 // NewReport builds the report of a render result.
 func NewReport(r *Result) (*Report, error) {
-	rep := &Report{Stack: r.Stack, IPPlan: planView(r.Plan), CriticalPath: criticalPath(r.Resources), UserData: map[string]string{}}
+	rep := &Report{Stack: r.Stack, IPPlan: planView(r.Plan.IP), CriticalPath: criticalPath(r.Resources), UserData: map[string]string{}}
 	maps.Copy(rep.UserData, r.UserData)
 	for _, res := range r.Resources {
 		inputs := plainMap(res.Inputs)
@@ -124,16 +123,8 @@ func NewReport(r *Result) (*Report, error) {
 	if rep.CiliumValues == nil {
 		return nil, fmt.Errorf("render: the program registered no Cilium release")
 	}
-	ports, err := platform.HostPortMap(r.Config, r.Plan)
-	if err != nil {
-		return nil, err
-	}
-	rep.HostPorts = ports.Entries
-	rep.Warnings = []string{}
-	for _, w := range r.Plan.Warnings {
-		rep.Warnings = append(rep.Warnings, w.String())
-	}
-	rep.Warnings = append(rep.Warnings, r.Warnings...)
+	rep.HostPorts = r.Plan.HostPorts.Entries
+	rep.Warnings = append(r.Plan.Warnings(), r.Warnings...)
 	return rep, nil
 }
 

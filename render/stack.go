@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/policies/pack"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -72,7 +72,7 @@ func Stack(path string, opts Options, format string, policy bool) (string, error
 		}
 		out = string(b)
 	} else {
-		out, err = rep.Text(res.Plan)
+		out, err = rep.Text(res.Plan.IP)
 		if err != nil {
 			return "", err
 		}
@@ -94,7 +94,7 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 	if err != nil {
 		return nil, err
 	}
-	if _, err := platform.Validate(cfg); err != nil {
+	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
 		return nil, err
 	}
 	prog := opts.Program

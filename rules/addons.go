@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/eks-cilium/eks-cilium/components/addons/lbcpolicy"
+	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -41,7 +41,7 @@ func CheckAddons(cfg stackconfig.Config) (warnings, refusals stackconfig.Problem
 				"must be an exact metrics-server chart version MAJOR.MINOR.PATCH (no v, no range, no latest)",
 				"pin the version the chart contract test renders, e.g. 3.13.1")
 		}
-		probs = append(probs, addonsCheckReplicas(keyAddonsMetricsServer+".replicas", ms.Replicas, ms.ReplicasOrDefault(), maxNodes, capped)...)
+		probs = append(probs, addonsCheckReplicas(keyAddonsMetricsServer+".replicas", ms.Replicas, maxNodes, capped)...)
 	}
 
 	if lbc := a.AwsLoadBalancerController; lbc != nil {
@@ -52,9 +52,9 @@ func CheckAddons(cfg stackconfig.Config) (warnings, refusals stackconfig.Problem
 			}
 			refuse(keyAddonsLBC+".version", lbc.Version, rule,
 				"use one of "+strings.Join(lbcpolicy.ChartVersions(), ", ")+
-					"; a newer chart needs its release's docs/install/iam_policy.json added to components/addons/lbcpolicy")
+					"; a newer chart needs its release's docs/install/iam_policy.json added to charts/lbcpolicy")
 		}
-		probs = append(probs, addonsCheckReplicas(keyAddonsLBC+".replicaCount", lbc.ReplicaCount, lbc.ReplicaCountOrDefault(), maxNodes, capped)...)
+		probs = append(probs, addonsCheckReplicas(keyAddonsLBC+".replicaCount", lbc.ReplicaCount, maxNodes, capped)...)
 		if cfg.Region == "" {
 			refuse(stackconfig.KeyRegion, "", "is required with the AWS Load Balancer Controller: it is passed to the controller, which cannot ask IMDS from a pod",
 				"set aws:region in the stack file")
@@ -72,16 +72,12 @@ func addonsNodeCapacity(cfg stackconfig.Config) (nodes int, capped bool) {
 	return nodes, cfg.Karpenter == nil
 }
 
-func addonsCheckReplicas(key string, set, effective, maxNodes int, capped bool) stackconfig.Problems {
+func addonsCheckReplicas(key string, n, maxNodes int, capped bool) stackconfig.Problems {
 	switch {
-	case set < 0:
-		return stackconfig.Problems{{Key: key, Value: strconv.Itoa(set), Rule: "must be 1 or more (0 or unset takes the chart's default)", Fix: "remove it or set a positive count"}}
-	case capped && effective > maxNodes:
-		value := strconv.Itoa(set)
-		if set == 0 {
-			value = strconv.Itoa(effective) + " (the chart's default)"
-		}
-		return stackconfig.Problems{{Key: key, Value: value,
+	case n < 1:
+		return stackconfig.Problems{{Key: key, Value: strconv.Itoa(n), Rule: "must be 1 or more", Fix: "remove it to take the chart's default, or set a positive count"}}
+	case capped && n > maxNodes:
+		return stackconfig.Problems{{Key: key, Value: strconv.Itoa(n),
 			Rule: fmt.Sprintf("each replica listens on the same host port, so it needs a node of its own; the node groups hold at most %d nodes", maxNodes),
 			Fix:  fmt.Sprintf("set at most %d, or raise a node group's maxSize", maxNodes)}}
 	}

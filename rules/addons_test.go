@@ -12,13 +12,13 @@ func addonsStack() stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Stack, cfg.Region = "dev", "eu-west-1"
 	for _, name := range []string{"a", "b"} {
-		ng := stackconfig.DefaultNodeGroup()
+		ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 		ng.Name, ng.InstanceTypes, ng.MinSize, ng.DesiredSize, ng.MaxSize = name, []string{"t3.medium"}, 1, 2, 3
 		cfg.NodeGroups = append(cfg.NodeGroups, ng)
 	}
 	cfg.Addons = &stackconfig.AddonsConfig{
-		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1"},
-		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0"},
+		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1", Replicas: 1},
+		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 2},
 	}
 	return cfg
 }
@@ -73,7 +73,7 @@ func TestCheckAddons_RefusesWhatCannotRunOrCannotBePinned(t *testing.T) {
 		{"controller default replicas on a one-node cluster", func(c *stackconfig.Config) {
 			c.NodeGroups = c.NodeGroups[:1]
 			c.NodeGroups[0].MaxSize, c.NodeGroups[0].DesiredSize = 1, 1
-		}, "eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{"2 (the chart's default)", "at most 1"}},
+		}, "eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{`"2"`, "at most 1"}},
 		{"negative replicas", func(c *stackconfig.Config) { c.Addons.AwsLoadBalancerController.ReplicaCount = -1 },
 			"eks-cilium:addons.awsLoadBalancerController.replicaCount", []string{`"-1"`, "1 or more"}},
 		{"no region for the controller", func(c *stackconfig.Config) { c.Region = "" },

@@ -18,7 +18,7 @@ var (
 
 // CheckCilium checks the Cilium chart fields that are not the pool: an exact chart version,
 // the tunnel protocol and the encryption mode. The extra Helm values are checked by
-// components/cilium.CheckExtra.
+// charts.CheckCiliumExtra (run by the planning pipeline, package plan).
 func CheckCilium(cfg stackconfig.Config) (warnings, refusals stackconfig.Problems) {
 	c := &collector{}
 	ci := cfg.Cilium

@@ -15,7 +15,7 @@ import (
 
 // FuzzReadAndCheck feeds whole stack files through the render's path up to the program: the
 // reader and strict decoder (stackconfig.LoadBytes), the IP planner and the configuration
-// rules, the checks platform.Validate runs before anything is registered. Whatever the bytes:
+// rules, the checks the planning pipeline (plan.New) runs before anything is registered. Whatever the bytes:
 //   - nothing panics or hangs, and every refusal and warning is stackconfig.Problems whose
 //     lines name a key and a rule and stay short;
 //   - a file the reader accepts, Pulumi's own loaders (stackconfigtest.SameAsPulumi, as `pulumi up` reads it)

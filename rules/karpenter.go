@@ -89,7 +89,7 @@ func CheckKarpenter(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 	}
 	first := map[string]int{}
 	for i, raw := range k.NodePools {
-		p := raw.Resolved()
+		p := raw
 		key := func(field string) string { return fmt.Sprintf("%s[%d].%s", poolsKey, i, field) }
 
 		switch j, seen := first[p.Name]; {
@@ -121,6 +121,13 @@ func CheckKarpenter(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 		for j, c := range p.InstanceCategories {
 			if !slices.Contains(categories, c) {
 				refuse(fmt.Sprintf("%s[%d]", key("instanceCategories"), j), c, "is not an EC2 instance category (the letters of a family before its generation: m of m6i); known: "+strings.Join(categories, ", "), "")
+			}
+		}
+		// An empty list would leave the NodePool without the requirement, i.e. any value;
+		// the default is what leaving the key out gives.
+		for field, list := range map[string][]string{"capacityTypes": p.CapacityTypes, "architectures": p.Architectures} {
+			if list != nil && len(list) == 0 {
+				refuse(key(field), "[]", "must list at least one value", "leave the key out to take the default")
 			}
 		}
 		for j, t := range p.CapacityTypes {

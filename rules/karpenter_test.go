@@ -10,11 +10,11 @@ import (
 func karpenterConfig(f func(*stackconfig.KarpenterConfig)) stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Stack = "dev"
-	k := &stackconfig.KarpenterConfig{Version: "1.14.1", NodePools: []stackconfig.NodePoolConfig{{
-		Name: "default", InstanceFamilies: []string{"m6i", "c7g"}, InstanceCategories: []string{"m", "c"},
-		CapacityTypes: []string{"spot", "on-demand"}, Architectures: []string{"amd64", "arm64"}, MaxPods: 110,
-		AmiVersion: "v20260512", Limits: stackconfig.NodePoolLimits{Cpu: 200, Memory: "800Gi"},
-	}}}
+	p := stackconfig.Default[stackconfig.NodePoolConfig]()
+	p.Name, p.InstanceFamilies, p.InstanceCategories = "default", []string{"m6i", "c7g"}, []string{"m", "c"}
+	p.CapacityTypes, p.Architectures, p.MaxPods = []string{"spot", "on-demand"}, []string{"amd64", "arm64"}, 110
+	p.AmiVersion, p.Limits = "v20260512", stackconfig.NodePoolLimits{Cpu: 200, Memory: "800Gi"}
+	k := &stackconfig.KarpenterConfig{Version: "1.14.1", NodePools: []stackconfig.NodePoolConfig{p}}
 	if f != nil {
 		f(k)
 	}
@@ -30,7 +30,9 @@ func TestCheckKarpenter_AcceptsValidNodePools(t *testing.T) {
 	for name, cfg := range map[string]stackconfig.Config{
 		"issue example": karpenterConfig(nil),
 		"defaults only": karpenterConfig(pool0(func(p *stackconfig.NodePoolConfig) {
-			*p = stackconfig.NodePoolConfig{Name: "x", AmiVersion: "v20260512", Limits: p.Limits}
+			limits := p.Limits
+			*p = stackconfig.Default[stackconfig.NodePoolConfig]()
+			p.Name, p.AmiVersion, p.Limits = "x", "v20260512", limits
 		})),
 		"bottlerocket pin": karpenterConfig(pool0(func(p *stackconfig.NodePoolConfig) { p.AmiFamily, p.AmiVersion = "Bottlerocket", "v1.38.0" })),
 		"al2023 pin":       karpenterConfig(pool0(func(p *stackconfig.NodePoolConfig) { p.AmiVersion = "v20250505" })),

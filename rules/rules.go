@@ -2,8 +2,8 @@
 // AWS limits on them, node labels the kubelet accepts, instance architectures, Kubernetes
 // versions EKS offers, the formats of ARNs, regions and zones, node group and Cilium chart
 // fields. Each concern is one file with its own tests and cites the upstream rule it mirrors.
-// Package ipplan keeps the address plan and capacity; platform.Validate runs both and reports
-// every problem at once. It imports no Pulumi package.
+// Package ipplan keeps the address plan and capacity; the planning pipeline (plan.New) runs
+// both and reports every problem at once. It imports no Pulumi package.
 package rules
 
 import (

@@ -120,10 +120,12 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 		"CheckCoreDNS":      func(c *stackconfig.Config) { c.Cluster.CorednsVersion = "1" },
 		"CheckCilium":       func(c *stackconfig.Config) { c.Cilium.Encryption = "ipsec" },
 		"CheckKarpenter": func(c *stackconfig.Config) {
-			c.Karpenter = &stackconfig.KarpenterConfig{Version: "latest", NodePools: []stackconfig.NodePoolConfig{{Name: "default", AmiVersion: "v20260512", Limits: stackconfig.NodePoolLimits{Cpu: 16}}}}
+			p := stackconfig.Default[stackconfig.NodePoolConfig]()
+			p.Name, p.AmiVersion, p.Limits.Cpu = "default", "v20260512", 16
+			c.Karpenter = &stackconfig.KarpenterConfig{Version: "latest", NodePools: []stackconfig.NodePoolConfig{p}}
 		},
 		"CheckAddons": func(c *stackconfig.Config) {
-			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest"}}
+			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest", Replicas: 1}}
 		},
 		"KubernetesVersionOn": func(c *stackconfig.Config) { c.Cluster.Version = "1.3" },
 	}

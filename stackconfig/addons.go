@@ -4,56 +4,34 @@ package stackconfig
 // (host network, a planned host port, AWS access through EKS Pod Identity). An add-on whose
 // key is absent is not installed; the whole key absent installs nothing extra.
 type AddonsConfig struct {
-	// MetricsServer installs metrics-server (kubectl top, HPAs).
-	MetricsServer *MetricsServerConfig `json:"metricsServer,omitempty"`
+	// MetricsServer installs metrics-server (kubectl top, HPAs) on the host network, so the API
+	// server reaches its aggregated API without a route to the overlay.
+	MetricsServer *MetricsServerConfig `json:"metricsServer,omitempty" derived:"not installed"`
 	// AwsLoadBalancerController installs the AWS Load Balancer Controller (NLBs and ALBs for
-	// Services and Ingresses, instance targets).
-	AwsLoadBalancerController *AwsLoadBalancerControllerConfig `json:"awsLoadBalancerController,omitempty"`
+	// Services and Ingresses, instance targets) with an EKS Pod Identity role, its webhooks on
+	// the host network.
+	AwsLoadBalancerController *AwsLoadBalancerControllerConfig `json:"awsLoadBalancerController,omitempty" derived:"not installed"`
 }
 
 // MetricsServerConfig is eks-cilium:addons.metricsServer. Field names are the chart's.
 type MetricsServerConfig struct {
-	// Version is the exact metrics-server chart version.
-	Version string `json:"version"`
-	// Replicas is the chart's `replicas`; 0 means the default, 1 (the chart's own default).
-	// Each replica needs a node of its own: on the host network two replicas cannot share
-	// a node's port.
-	Replicas int `json:"replicas,omitempty"`
+	// Version is the exact metrics-server chart version (3.13.1 is contract-tested).
+	Version string `json:"version" required:"true"`
+	// Replicas is the chart's `replicas`, at most the node groups' total maxSize: on the host
+	// network two replicas cannot share a node's port. The default is the chart's own
+	// (metrics-server chart 3.13.1 values.yaml).
+	Replicas int `json:"replicas" default:"1"`
 }
 
 // AwsLoadBalancerControllerConfig is eks-cilium:addons.awsLoadBalancerController. Field
 // names are the chart's.
 type AwsLoadBalancerControllerConfig struct {
 	// Version is the exact aws-load-balancer-controller chart version; only versions whose
-	// IAM policy is embedded are accepted (the policy follows the controller release).
-	Version string `json:"version"`
-	// ReplicaCount is the chart's `replicaCount`; 0 means the default, 2 (the chart's own
-	// default: a standby keeps the webhooks answering while the leader restarts). Each
-	// replica needs a node of its own.
-	ReplicaCount int `json:"replicaCount,omitempty"`
-}
-
-// Defaults of the add-on fields, where 0 in the config means "use this".
-const (
-	// DefaultMetricsServerReplicas is metrics-server chart 3.13.1 values.yaml `replicas: 1`.
-	DefaultMetricsServerReplicas = 1
-	// DefaultLoadBalancerControllerReplicas is aws-load-balancer-controller chart 3.5.0
-	// values.yaml `replicaCount: 2`.
-	DefaultLoadBalancerControllerReplicas = 2
-)
-
-// ReplicasOrDefault is Replicas, or the chart's default when unset.
-func (c MetricsServerConfig) ReplicasOrDefault() int {
-	if c.Replicas == 0 {
-		return DefaultMetricsServerReplicas
-	}
-	return c.Replicas
-}
-
-// ReplicaCountOrDefault is ReplicaCount, or the chart's default when unset.
-func (c AwsLoadBalancerControllerConfig) ReplicaCountOrDefault() int {
-	if c.ReplicaCount == 0 {
-		return DefaultLoadBalancerControllerReplicas
-	}
-	return c.ReplicaCount
+	// controller IAM policy is embedded are accepted (3.5.0), since the policy follows the
+	// controller release. The controller needs aws:region; its IAM role is <cluster>-lbc.
+	Version string `json:"version" required:"true"`
+	// ReplicaCount is the chart's `replicaCount`, at most the node groups' total maxSize (one
+	// per node: they share a host port). The default is the chart's own (chart 3.5.0
+	// values.yaml): a standby keeps the webhooks answering while the leader restarts.
+	ReplicaCount int `json:"replicaCount" default:"2"`
 }

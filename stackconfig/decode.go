@@ -40,6 +40,8 @@ func decode(stack string, values map[string]string, sources map[string]source) (
 	for _, s := range sections() {
 		text, ok := values[Namespace+":"+s.name]
 		if !ok {
+			// A required section left out (nodeGroups, cilium) is refused by the rules, which
+			// say what it must hold; a required field left out of an object, below.
 			continue
 		}
 		probs = append(probs, decodeSection(s, text, root.Field(s.index), sources)...)
@@ -84,17 +86,12 @@ func parseJSON(text string) any {
 	return v
 }
 
-// elementDefaults are the starting values of list elements that have defaults; an element
-// whose type is not here starts from its zero value. A new list of structs with defaults
-// registers its constructor here.
-var elementDefaults = map[reflect.Type]func() any{
-	reflect.TypeFor[NodeGroupConfig](): func() any { return DefaultNodeGroup() },
-}
-
+// initial is where an object of type t starts before a stack file's values are laid over
+// it: its declared defaults (Default), so an absent key takes the default wherever it sits.
 func initial(t reflect.Type) reflect.Value {
 	v := reflect.New(t).Elem()
-	if def, ok := elementDefaults[t]; ok {
-		v.Set(reflect.ValueOf(def()))
+	if t.Kind() == reflect.Struct {
+		applyDefaults(v)
 	}
 	return v
 }
@@ -251,6 +248,23 @@ func (d *decoder) object(key string, p path, v any, out reflect.Value) {
 		}
 		d.value(key+"."+name, p.with(name), m[name], out.Field(i))
 	}
+	for i := range out.NumField() {
+		f := out.Type().Field(i)
+		if name := jsonName(f); name != "" && f.Tag.Get("required") == "true" {
+			if _, ok := m[name]; !ok {
+				d.missing(key+"."+name, p)
+			}
+		}
+	}
+}
+
+// requiredRule is the rule of a required key left out.
+const requiredRule = "is required: it has no default"
+
+// missing records a required key left out of the object at p (whose line it names).
+func (d *decoder) missing(key string, p path) {
+	d.probs = append(d.probs, Problem{Key: key, Rule: requiredRule,
+		Fix: "set it (docs/configuration.md describes every key)", Line: d.sources[p.id()].line})
 }
 
 func (d *decoder) wrongType(key string, p path, v any, t reflect.Type) {

@@ -60,11 +60,7 @@ func TestDecode_NamesTheKeyOfEveryMistake(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := decodeYAML(t, tc.yaml)
-			var ps Problems
-			if !errors.As(err, &ps) || len(ps) != 1 {
-				t.Fatalf("got %v, want exactly one Problem", err)
-			}
-			p := ps[0]
+			p := onlyProblem(t, err)
 			if p.Key != tc.key || !strings.Contains(p.Rule, tc.rule) || !strings.Contains(p.Fix, tc.fix) {
 				t.Errorf("got %+v\nwant key %q, rule containing %q, fix containing %q", p, tc.key, tc.rule, tc.fix)
 			}
@@ -87,13 +83,25 @@ func TestDecode_AppliesNodeGroupDefaultsToOmittedFields(t *testing.T) {
 	}
 	def, set := cfg.NodeGroups[0], cfg.NodeGroups[1]
 	if def.AmiType != "AL2023_x86_64_STANDARD" || def.DiskSize != 50 || def.MaxUnavailable != 1 || def.CapacityType != "ON_DEMAND" {
-		t.Errorf("omitted fields = %+v, want DefaultNodeGroup()'s", def)
+		t.Errorf("omitted fields = %+v, want Default[NodeGroupConfig]()'s", def)
 	}
 	if set.AmiType != "AL2023_ARM_64_STANDARD" || set.DiskSize != 80 || set.MaxUnavailable != 2 {
 		t.Errorf("given fields = %+v, want them kept", set)
 	}
 	if cfg.Region != "eu-west-1" || cfg.Stack != "test" {
 		t.Errorf("Region, Stack = %q, %q", cfg.Region, cfg.Stack)
+	}
+}
+
+// A required field left out of an object is refused by name, with the object's line.
+func TestDecode_RefusesARequiredFieldLeftOut(t *testing.T) {
+	_, err := decodeYAML(t, "config:\n  eks-cilium:nodeGroups:\n    - {name: general, instanceTypes: [m5.large], minSize: 1, maxSize: 3}\n")
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 1 {
+		t.Fatalf("got %v, want one Problem", err)
+	}
+	if p := ps[0]; p.Key != "eks-cilium:nodeGroups[0].desiredSize" || p.Rule != requiredRule || p.Line != 3 {
+		t.Errorf("got %+v, want nodeGroups[0].desiredSize required at line 3", p)
 	}
 }
 
@@ -114,7 +122,7 @@ func TestDecode_OmittedSectionsTakeDefaults(t *testing.T) {
 func TestDecode_ReportsProblemsOfEverySection(t *testing.T) {
 	_, err := decodeYAML(t, `config:
   eks-cilium:vpc: {availabilityZones: "3"}
-  eks-cilium:cilium: {tunelProtocol: vxlan}
+  eks-cilium:cilium: {tunelProtocol: vxlan, clusterPoolIPv4PodCIDRList: [10.200.0.0/16]}
 `)
 	var ps Problems
 	if !errors.As(err, &ps) || len(ps) != 2 {

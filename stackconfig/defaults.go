@@ -1,62 +1,64 @@
 package stackconfig
 
-// Defaults returns the configuration used for every key a stack leaves out. Pulumi.yaml
-// declares the same defaults (TestProjectDefaultsMatchGo keeps the two equal).
-func Defaults() Config {
-	return Config{
-		Vpc: DefaultVpc(),
-		Cluster: ClusterConfig{
-			// Newest EKS version in standard support on 2026-12-01 (until 2027-03-27, EKS release
-			// calendar; rules.EKSVersions) and e2e-tested with Cilium 1.19 (1.32-1.35, cilium
-			// v1.19.6 Documentation/network/kubernetes/compatibility.rst).
-			Version: "1.35",
-			// One of the two ranges EKS picks itself; set explicitly so overlaps are checkable.
-			ServiceCidr: "172.20.0.0/16",
-			// Cilium's eBPF service handling replaces kube-proxy; one less DaemonSet to run.
-			KubeProxyReplacement: true,
-			// Public endpoint on: `pulumi up` installs Cilium through the API from outside the VPC.
-			EndpointPublicAccess: true,
-			// EKS's own default; restrict it per stack (prod does, an advisory policy warns).
-			PublicAccessCidrs: []string{"0.0.0.0/0"},
-		},
-		NodeGroups: nil,
-		Cilium: CiliumConfig{
-			// Pinned chart; ../shared/charts carries it for the contract test.
-			Version: "1.19.6",
-			// No default pool: Cilium's 10.0.0.0/8 overlaps most VPCs, so stacks must choose.
-			ClusterPoolIPv4PodCIDRList: nil,
-			// Cilium's chart default: a /24 per node, 252 pod IPs after reservations.
-			ClusterPoolIPv4MaskSize: 24,
-			// Cilium's chart default tunnel protocol (UDP 8472).
-			TunnelProtocol: "vxlan",
-			// Hubble relay gives `hubble observe` across nodes; cheap (one Deployment).
-			HubbleRelay: true,
-		},
+import (
+	"fmt"
+	"reflect"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults returns the configuration used for every key a stack leaves out: each field's
+// `default` tag (see the package comment). Pulumi.yaml declares the same defaults; it is
+// generated from these declarations.
+func Defaults() Config { return Default[Config]() }
+
+// Default returns a T with the `default` tag of every field applied, nested structs
+// included; fields without one keep their zero value. The decoder starts every object it
+// reads (a section, a list element, an optional object) from this, so a key left out of a
+// stack file and a field left unset by a Go program get the same value. Go programs that
+// build a configuration start from it too, e.g. Default[NodeGroupConfig]().
+func Default[T any]() T {
+	var v T
+	if t := reflect.TypeFor[T](); t.Kind() == reflect.Struct {
+		applyDefaults(reflect.ValueOf(&v).Elem())
+	}
+	return v
+}
+
+// applyDefaults sets every field of the struct v that declares a default.
+func applyDefaults(v reflect.Value) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if jsonName(f) == "" {
+			continue
+		}
+		if _, ok := f.Tag.Lookup("default"); ok {
+			v.Field(i).Set(DefaultOf(f))
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct {
+			applyDefaults(v.Field(i))
+		}
 	}
 }
 
-// DefaultVpc is eks-cilium:vpc when a stack omits it.
-func DefaultVpc() VpcConfig {
-	return VpcConfig{
-		// 65,536 addresses: room for nodes, load balancers and endpoints; pods live elsewhere.
-		Cidr: "192.168.0.0/16",
-		// Three AZs: EKS needs two; three keep quorum-style workloads alive in an AZ outage.
-		AvailabilityZones: 3,
-		// A NAT per AZ so an AZ outage does not cut the other AZs' egress.
-		NatGateways: "onePerAz",
+// DefaultOf is the value of a field's `default` tag, of the field's type: a string field
+// takes the text as it is, any other type reads it as a YAML literal. A tag that does not
+// parse is a mistake in this package's declarations (TestDefaults_EveryTagParses reads each
+// one), so it panics with the field's name rather than decoding anything wrongly.
+func DefaultOf(f reflect.StructField) reflect.Value {
+	text, ok := f.Tag.Lookup("default")
+	if !ok {
+		return reflect.Zero(f.Type)
 	}
-}
-
-// DefaultNodeGroup is the starting point of every element of eks-cilium:nodeGroups.
-func DefaultNodeGroup() NodeGroupConfig {
-	return NodeGroupConfig{
-		// Amazon Linux 2023 is the EKS default AMI family for 1.30+; nodeadm sets maxPods.
-		AmiType: "AL2023_x86_64_STANDARD",
-		// EKS's default capacity type.
-		CapacityType: "ON_DEMAND",
-		// GiB; above EKS's 20 GiB default so images and logs of a dense node fit.
-		DiskSize: 50,
-		// EKS's default updateConfig: one node at a time.
-		MaxUnavailable: 1,
+	v := reflect.New(f.Type).Elem()
+	if f.Type.Kind() == reflect.String {
+		v.SetString(text)
+		return v
 	}
+	if err := yaml.Unmarshal([]byte(text), v.Addr().Interface()); err != nil {
+		panic(fmt.Sprintf("stackconfig: field %s: default %q is not a %s: %v", f.Name, text, f.Type, err))
+	}
+	return v
 }

@@ -3,17 +3,17 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/addons"
-	"github.com/eks-cilium/eks-cilium/components/addons/lbcpolicy"
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/hostports"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 const (
@@ -29,8 +29,8 @@ func dependsOn(r render.Resource, on render.Resource) bool {
 
 func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCoreDNS(t *testing.T) {
 	res := renderStack(t, devStackFile, nil)
-	ms := oneWith(t, res, typeRelease, "chart", addons.MetricsServerChart)
-	lbc := oneWith(t, res, typeRelease, "chart", addons.LoadBalancerControllerChart)
+	ms := oneWith(t, res, typeRelease, "chart", charts.MetricsServerChart)
+	lbc := oneWith(t, res, typeRelease, "chart", charts.LoadBalancerControllerChart)
 	provider := one(t, res, typeK8s)
 	for _, rel := range []render.Resource{ms, lbc} {
 		if rel.Provider != provider.URN {
@@ -45,7 +45,7 @@ func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCore
 			}
 		}
 	}
-	if !dependsOn(lbc, oneWith(t, res, typeAssoc, "serviceAccount", addons.LoadBalancerControllerServiceAccount)) {
+	if !dependsOn(lbc, oneWith(t, res, typeAssoc, "serviceAccount", charts.LoadBalancerControllerServiceAccount)) {
 		t.Errorf("the controller release does not wait for its Pod Identity association: %v", lbc.DependsOn)
 	}
 	if !dependsOn(lbc, oneWith(t, res, typeAddon, "addonName", "coredns")) {
@@ -56,7 +56,7 @@ func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCore
 		t.Errorf("the metrics-server dnsPolicy patch does not wait for the release: %v", patch.DependsOn)
 	}
 	for path, want := range map[string]string{
-		"metadata.name": addons.MetricsServerRelease, "metadata.namespace": addons.Namespace,
+		"metadata.name": charts.MetricsServerRelease, "metadata.namespace": charts.Namespace,
 		"spec.template.spec.dnsPolicy": "ClusterFirstWithHostNet",
 	} {
 		if v, _ := get(patch.Inputs, path); !v.IsString() || v.StringValue() != want {
@@ -67,7 +67,7 @@ func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCore
 		if v, _ := get(rel.Inputs, "version"); v.StringValue() == "" || strings.ContainsAny(v.StringValue(), "^~*x><") {
 			t.Errorf("%s chart version %v is not pinned", rel.Name, v)
 		}
-		if v, _ := get(rel.Inputs, "namespace"); v.StringValue() != addons.Namespace {
+		if v, _ := get(rel.Inputs, "namespace"); v.StringValue() != charts.Namespace {
 			t.Errorf("%s in namespace %v", rel.Name, v)
 		}
 	}
@@ -81,11 +81,11 @@ func TestAddons_OnePodIdentityAgentAndTheControllersRoleWithItsPublishedPolicy(t
 			t.Errorf("the Pod Identity agent addon does not wait for node group %s", ng.Name)
 		}
 	}
-	assoc := oneWith(t, res, typeAssoc, "serviceAccount", addons.LoadBalancerControllerServiceAccount)
+	assoc := oneWith(t, res, typeAssoc, "serviceAccount", charts.LoadBalancerControllerServiceAccount)
 	if !dependsOn(assoc, agent) {
 		t.Errorf("the association does not wait for the agent: %v", assoc.DependsOn)
 	}
-	for path, want := range map[string]string{"namespace": addons.Namespace, "serviceAccount": addons.LoadBalancerControllerServiceAccount,
+	for path, want := range map[string]string{"namespace": charts.Namespace, "serviceAccount": charts.LoadBalancerControllerServiceAccount,
 		"clusterName": res.Config.ClusterName()} {
 		if v, _ := get(assoc.Inputs, path); v.StringValue() != want {
 			t.Errorf("association %s = %v, want %q", path, v, want)
@@ -121,7 +121,7 @@ func TestAddons_OnePodIdentityAgentAndTheControllersRoleWithItsPublishedPolicy(t
 		t.Error("the inline policy is not JSON")
 	}
 	// Told everything it would otherwise ask IMDS for (nodes keep a low hop limit).
-	lbc := oneWith(t, res, typeRelease, "chart", addons.LoadBalancerControllerChart)
+	lbc := oneWith(t, res, typeRelease, "chart", charts.LoadBalancerControllerChart)
 	for path, want := range map[string]string{"values.clusterName": res.Config.ClusterName(), "values.region": res.Config.Region,
 		"values.vpcId": "vpc-" + res.Config.ClusterName(), "values.defaultTargetType": "instance"} {
 		if v, _ := get(lbc.Inputs, path); v.StringValue() != want {
@@ -184,9 +184,9 @@ func TestAddons_PortMapIsInTheRenderAndStaysStable(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		addons.MetricsServerRelease + "/" + addons.PurposeMetricsServerAPI: addons.MetricsServerSecurePort,
-		addons.LoadBalancerControllerRelease + "/" + addons.PurposeWebhook: addons.LoadBalancerControllerWebhookPort,
-		addons.LoadBalancerControllerRelease + "/" + addons.PurposeMetrics: addons.LoadBalancerControllerMetricsPort,
+		charts.MetricsServerRelease + "/" + charts.PurposeMetricsServerAPI: charts.MetricsServerSecurePort,
+		charts.LoadBalancerControllerRelease + "/" + charts.PurposeWebhook: charts.LoadBalancerControllerWebhookPort,
+		charts.LoadBalancerControllerRelease + "/" + charts.PurposeMetrics: charts.LoadBalancerControllerMetricsPort,
 	}
 	if fmt.Sprint(planned) != fmt.Sprint(want) {
 		t.Errorf("JSON hostPorts plan %v, want %v", planned, want)
@@ -194,11 +194,15 @@ func TestAddons_PortMapIsInTheRenderAndStaysStable(t *testing.T) {
 	// Removing one add-on must not move the other's ports (a port change restarts it).
 	only := cfg
 	only.Addons = &stackconfig.AddonsConfig{AwsLoadBalancerController: cfg.Addons.AwsLoadBalancerController}
-	m, err := platform.HostPortMap(only, res.Plan)
+	onlyPlan, err := plan.New(plan.Inputs{Config: only})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := m.Port(addons.LoadBalancerControllerRelease, addons.PurposeWebhook); p != addons.LoadBalancerControllerWebhookPort {
+	m := onlyPlan.HostPorts
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := m.Port(charts.LoadBalancerControllerRelease, charts.PurposeWebhook); p != charts.LoadBalancerControllerWebhookPort {
 		t.Errorf("without metrics-server the webhook moved to %d", p)
 	}
 }

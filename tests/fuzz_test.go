@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
@@ -13,7 +13,7 @@ import (
 
 // FuzzStackFile feeds whole stack files through the render's own path: the reader and the
 // strict decoder (stackconfig.LoadBytes, as render.Stack does through LoadFile), the
-// validation (platform.Validate) and the program under mocks (render.Run). Whatever the
+// validation (plan.New) and the program under mocks (render.Run). Whatever the
 // bytes:
 //   - nothing panics, and every refusal is stackconfig.Problems whose lines name a key and a
 //     rule and stay short;
@@ -47,7 +47,7 @@ func FuzzStackFile(f *testing.F) {
 		if err := stackconfigtest.SameAsPulumi(proj, data, values); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := platform.Validate(cfg); err != nil {
+		if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
 			mustBeReadable(t, err)
 			return
 		}

@@ -23,7 +23,6 @@ package tests
 import (
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -130,10 +129,7 @@ func TestNetworkPath_ControlPlaneReachesEveryPlannedHostPortWithoutExtraRules(t 
 			t.Errorf("the program registers %s %s; the model assumes it adds no security group or rule", r.Type, r.Name)
 		}
 	}
-	ports, err := platform.HostPortMap(res.Config, res.Plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := res.Plan.HostPorts
 	checked := 0
 	for _, e := range ports.Planned() {
 		checked++

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
@@ -110,7 +110,7 @@ func TestParity_RenderReadsEveryStackFileAsPulumiDoes(t *testing.T) {
 			}
 			if theirs.Err != nil {
 				if oursErr == nil {
-					_, oursErr = platform.Validate(ours) // the render's next step
+					_, oursErr = plan.New(plan.Inputs{Config: ours}) // the render's next step
 				}
 				if oursErr == nil {
 					t.Fatalf("the Pulumi CLI refuses a stack the render accepts: %v", theirs.Err)

@@ -133,7 +133,7 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 		if cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil {
 			lbc = 1
 		}
-		agent := 0 // one Pod Identity agent addon for every consumer (platform.NeedsPodIdentityAgent)
+		agent := 0 // one Pod Identity agent addon for every consumer (plan.NeedsPodIdentityAgent)
 		if lbc == 1 || cfg.Karpenter != nil {
 			agent = 1
 		}
@@ -346,7 +346,7 @@ func TestNodeGroup_IsTaintedPrivateAndSetsMaxPods(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: launch template %s user data is not base64: %v", cfg.Stack, lt.Name, err)
 			}
-			group := res.Plan.NodeGroups[groupIndex(t, res, lt.Name)]
+			group := res.Plan.IP.NodeGroups[groupIndex(t, res, lt.Name)]
 			for _, want := range []string{
 				fmt.Sprintf("maxPods: %d", group.MaxPods),
 				fmt.Sprintf("memory: \"%dMi\"", 11*group.MaxPods+255),
@@ -705,8 +705,8 @@ func TestCluster_PrivateEndpointSendsNoPublicAccessCidrs(t *testing.T) {
 		if v, ok := get(in, "endpointPrivateAccess"); !ok || !v.BoolValue() {
 			t.Errorf("endpointPrivateAccess = %v, want true", v)
 		}
-		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "run `pulumi up` from there") }) {
-			t.Errorf("warnings %q do not say where `pulumi up` must run", res.Warnings)
+		if !slices.ContainsFunc(res.Plan.Warnings(), func(w string) bool { return strings.Contains(w, "run `pulumi up` from there") }) {
+			t.Errorf("warnings %q do not say where `pulumi up` must run", res.Plan.Warnings())
 		}
 	}
 }
@@ -723,7 +723,7 @@ func TestRender_UserDataIsWhatTheLaunchTemplatesCarry(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := renderStack(t, "../stacks/Pulumi.dev.yaml", edit)
-			want, err := platform.NodeUserData(res.Config, res.Plan, nodegroup.ClusterInfo{
+			want, err := platform.NodeUserData(res.Plan, nodegroup.ClusterInfo{
 				Name: res.Config.ClusterName(), Endpoint: render.FakeEndpoint, CertificateAuthority: render.FakeCA, ServiceCidr: res.Config.Cluster.ServiceCidr,
 			})
 			if err != nil {

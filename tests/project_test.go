@@ -93,14 +93,19 @@ func TestProject_StacksMatchDeclaredConfigTypes(t *testing.T) {
 	}
 }
 
-// TestProject_DefaultsMatchGo keeps Pulumi.yaml's declared defaults equal to stackconfig's.
+// TestProject_DefaultsMatchGo: the defaults Pulumi.yaml declares (the CLI hands them to the
+// program for a section a stack leaves out) decode to stackconfig's, and the required sections
+// have none, so that the CLI refuses a stack without them.
 func TestProject_DefaultsMatchGo(t *testing.T) {
 	proj := loadProject(t)
 	values := map[string]string{}
-	for _, key := range []string{"vpc", "cluster", "cilium"} {
+	for key, want := range map[string]bool{"vpc": true, "cluster": true, "cilium": false, "nodeGroups": false} {
 		def := proj.Config[key].Default
+		if (def != nil) != want {
+			t.Fatalf("Pulumi.yaml declares %s with default %v; want a default: %v", key, def, want)
+		}
 		if def == nil {
-			t.Fatalf("Pulumi.yaml declares no default for %s", key)
+			continue
 		}
 		b, err := json.Marshal(def)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
@@ -18,12 +18,12 @@ import (
 var update = flag.Bool("update", false, "rewrite stacks/rendered/<stack>.json from the current program")
 
 // snapshotDate is the day the Kubernetes version lifecycle is checked against in this package
-// (platform.Today), so that the golden snapshots and every render here stay the same as the
+// (plan.Today), so that the golden snapshots and every render here stay the same as the
 // calendar moves. Move it forward together with the shipped stacks' Kubernetes version.
 var snapshotDate = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 func TestMain(m *testing.M) {
-	platform.Today = func() time.Time { return snapshotDate }
+	plan.Today = func() time.Time { return snapshotDate }
 	os.Exit(m.Run())
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/stackconfig/stackconfigtest"
 )
@@ -15,10 +15,10 @@ func validConfig() stackconfig.Config { return stackconfigtest.Valid() }
 
 func validateProblems(t *testing.T, cfg stackconfig.Config) stackconfig.Problems {
 	t.Helper()
-	_, err := platform.Validate(cfg)
+	_, err := plan.New(plan.Inputs{Config: cfg})
 	var ps stackconfig.Problems
 	if !errors.As(err, &ps) {
-		t.Fatalf("Validate returned %v, want stackconfig.Problems", err)
+		t.Fatalf("plan.New returned %v, want stackconfig.Problems", err)
 	}
 	return ps
 }
@@ -72,11 +72,11 @@ func TestValidate_WarningsOfBothJoinThePlan(t *testing.T) {
 	cfg := validConfig()
 	cfg.Cluster.Version = "1.33"
 	cfg.NodeGroups[0].MaxPods = 200
-	plan, err := platform.Validate(cfg)
+	p, err := plan.New(plan.Inputs{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(plan.Warnings), "eks-cilium:cluster.version eks-cilium:nodeGroups[0].maxPods"; got != want {
-		t.Errorf("warnings %q, want %q:\n%v", got, want, plan.Warnings)
+	if got, want := keys(p.IP.Warnings), "eks-cilium:cluster.version eks-cilium:nodeGroups[0].maxPods"; got != want {
+		t.Errorf("warnings %q, want %q:\n%v", got, want, p.IP.Warnings)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/plan"
 )
 
 // The command reads stacks/ relative to the working directory: run from the repo root. The
@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
-	platform.Today = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
+	plan.Today = func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
 	os.Exit(m.Run())
 }
 

@@ -3,7 +3,8 @@ package addons
 import (
 	"fmt"
 
-	"github.com/eks-cilium/eks-cilium/components/addons/lbcpolicy"
+	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -53,7 +54,7 @@ func NewMetricsServer(ctx *pulumi.Context, name string, args *MetricsServerArgs,
 	if args == nil || args.Version == "" || args.Provider == nil {
 		return nil, fmt.Errorf("metrics-server %s: Version and Provider are required", name)
 	}
-	values, err := MetricsServerValues(MetricsServerValuesInput{SecurePort: args.SecurePort, Replicas: args.Replicas})
+	values, err := charts.MetricsServerValues(charts.MetricsServerValuesInput{SecurePort: args.SecurePort, Replicas: args.Replicas})
 	if err != nil {
 		return nil, err
 	}
@@ -63,18 +64,18 @@ func NewMetricsServer(ctx *pulumi.Context, name string, args *MetricsServerArgs,
 	}
 	k8s := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider)}
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(MetricsServerRelease),
-		Chart:          pulumi.String(MetricsServerChart),
+		Name:           pulumi.String(charts.MetricsServerRelease),
+		Chart:          pulumi.String(charts.MetricsServerChart),
 		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(MetricsServerRepo)},
-		Namespace:      pulumi.String(Namespace),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.MetricsServerRepo)},
+		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pulumi.ToMap(values),
 		MaxHistory:     pulumi.Int(maxHistory),
 	}, append(k8s, pulumi.DependsOn(args.DependsOn))...)
 	if err != nil {
 		return nil, err
 	}
-	p := MetricsServerDNSPolicy
+	p := charts.MetricsServerDNSPolicy
 	if _, err := appsv1.NewDeploymentPatch(ctx, name+"-dns-policy", &appsv1.DeploymentPatchArgs{
 		Metadata: &metav1.ObjectMetaPatchArgs{
 			Name:      pulumi.String(p.Deployment),
@@ -92,7 +93,7 @@ func NewMetricsServer(ctx *pulumi.Context, name string, args *MetricsServerArgs,
 		return nil, err
 	}
 	comp.Release = rel
-	comp.ReleaseName = pulumi.String(MetricsServerRelease).ToStringOutput()
+	comp.ReleaseName = pulumi.String(charts.MetricsServerRelease).ToStringOutput()
 	comp.SecurePort = pulumi.Int(args.SecurePort).ToIntOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"releaseName": comp.ReleaseName,
@@ -148,7 +149,7 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	if !ok {
 		return nil, fmt.Errorf("aws-load-balancer-controller %s: chart %q: no IAM policy carried for it (carried: %v)", name, args.Version, lbcpolicy.ChartVersions())
 	}
-	values, err := LoadBalancerControllerValues(LoadBalancerControllerValuesInput{
+	values, err := charts.LoadBalancerControllerValues(charts.LoadBalancerControllerValuesInput{
 		// Placeholders for the two Inputs set below; the pure function checks the rest.
 		ClusterName: "<cluster>", VpcId: "<vpc>",
 		Region: args.Region, WebhookPort: args.WebhookPort, MetricsPort: args.MetricsPort, ReplicaCount: args.ReplicaCount,
@@ -162,8 +163,8 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	}
 	role, err := podidentity.NewServiceAccountRole(ctx, args.RoleName, &podidentity.ServiceAccountRoleArgs{
 		ClusterName:    args.ClusterName,
-		Namespace:      Namespace,
-		ServiceAccount: LoadBalancerControllerServiceAccount,
+		Namespace:      charts.Namespace,
+		ServiceAccount: charts.LoadBalancerControllerServiceAccount,
 		PolicyDocument: pulumi.String(release.Policy),
 		Agent:          args.PodIdentityAgent,
 	}, pulumi.Parent(comp))
@@ -176,11 +177,11 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	// EKS injects the credentials into pods created after the association exists.
 	deps := append(append([]pulumi.Resource{}, args.DependsOn...), role.Association)
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(LoadBalancerControllerRelease),
-		Chart:          pulumi.String(LoadBalancerControllerChart),
+		Name:           pulumi.String(charts.LoadBalancerControllerRelease),
+		Chart:          pulumi.String(charts.LoadBalancerControllerChart),
 		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(LoadBalancerControllerRepo)},
-		Namespace:      pulumi.String(Namespace),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.LoadBalancerControllerRepo)},
+		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		MaxHistory:     pulumi.Int(maxHistory),
 	}, pulumi.Parent(comp), pulumi.Provider(args.Provider), pulumi.DependsOn(deps))
@@ -188,7 +189,7 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 		return nil, err
 	}
 	comp.Release = rel
-	comp.ReleaseName = pulumi.String(LoadBalancerControllerRelease).ToStringOutput()
+	comp.ReleaseName = pulumi.String(charts.LoadBalancerControllerRelease).ToStringOutput()
 	comp.RoleArn = role.RoleArn
 	comp.WebhookPort = pulumi.Int(args.WebhookPort).ToIntOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -82,7 +83,7 @@ func TestAwsLoadBalancerController_PassesClusterRegionVpcAndItsPolicy(t *testing
 			t.Errorf("values.%s = %v, want %q", key, got, want)
 		}
 	}
-	if rel["name"].StringValue() != LoadBalancerControllerRelease || rel["chart"].StringValue() != LoadBalancerControllerChart ||
+	if rel["name"].StringValue() != charts.LoadBalancerControllerRelease || rel["chart"].StringValue() != charts.LoadBalancerControllerChart ||
 		rel["version"].StringValue() != "3.5.0" {
 		t.Errorf("release %v %v %v", rel["name"], rel["chart"], rel["version"])
 	}
@@ -102,7 +103,7 @@ func TestMetricsServer_PatchesTheDeploymentTheChartRenders(t *testing.T) {
 	patch := rec.byTyp["kubernetes:apps/v1:DeploymentPatch"]
 	meta := patch["metadata"].ObjectValue()
 	spec := patch["spec"].ObjectValue()["template"].ObjectValue()["spec"].ObjectValue()
-	if meta["name"].StringValue() != MetricsServerRelease || meta["namespace"].StringValue() != Namespace ||
+	if meta["name"].StringValue() != charts.MetricsServerRelease || meta["namespace"].StringValue() != charts.Namespace ||
 		spec["dnsPolicy"].StringValue() != "ClusterFirstWithHostNet" {
 		t.Errorf("patch %v", patch)
 	}

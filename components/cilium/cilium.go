@@ -3,6 +3,7 @@
 package cilium
 
 import (
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -11,22 +12,14 @@ import (
 // Token is the component's type token.
 const Token = "eks-cilium:index:Cilium"
 
-// Chart coordinates. The version always comes from the stack (pinned, exact).
-const (
-	ChartName = "cilium"
-	ChartRepo = "https://helm.cilium.io"
-	Namespace = "kube-system"
-	// ReleaseName is fixed: the cilium CLI and the docs look for a release called cilium.
-	ReleaseName = "cilium"
-)
-
 // CiliumArgs are the inputs of Cilium.
 type CiliumArgs struct {
 	// Version is the exact chart version, e.g. "1.19.6".
 	Version string
-	// Values are the plain values; build them with Values.
-	Values ValuesInput
-	// K8sServiceHost is the API endpoint host (no scheme), used with kube-proxy replacement.
+	// Values are the release's Helm values (charts.CiliumValues, as the plan renders them).
+	Values map[string]any
+	// K8sServiceHost is the API endpoint host (no scheme). It replaces the values'
+	// k8sServiceHost, present with kube-proxy replacement, once the cluster is known.
 	K8sServiceHost pulumi.StringInput
 	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
@@ -46,24 +39,20 @@ type Cilium struct {
 // NewCilium installs the chart. The release does not wait for pods: when it is created the
 // cluster has no nodes yet, and nodes only become Ready once this release runs on them.
 func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulumi.ResourceOption) (*Cilium, error) {
-	values, err := Values(args.Values)
-	if err != nil {
-		return nil, err
-	}
 	comp := &Cilium{}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, err
 	}
-	pvalues := pulumi.ToMap(values)
-	if args.Values.KubeProxyReplacement {
+	pvalues := pulumi.ToMap(args.Values)
+	if _, ok := args.Values["k8sServiceHost"]; ok {
 		pvalues["k8sServiceHost"] = args.K8sServiceHost
 	}
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
-		Chart:          pulumi.String(ChartName),
+		Name:           pulumi.String(charts.CiliumRelease),
+		Chart:          pulumi.String(charts.CiliumChart),
 		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
-		Namespace:      pulumi.String(Namespace),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.CiliumRepo)},
+		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		// No nodes exist yet: waiting for the agent pods would dead-lock with the node groups.
 		SkipAwait: pulumi.Bool(true),
@@ -74,7 +63,7 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		return nil, err
 	}
 	comp.Release = rel
-	comp.ReleaseName = pulumi.String(ReleaseName).ToStringOutput()
+	comp.ReleaseName = pulumi.String(charts.CiliumRelease).ToStringOutput()
 	comp.Version = pulumi.String(args.Version).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"releaseName": comp.ReleaseName,

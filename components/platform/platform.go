@@ -4,11 +4,10 @@
 package platform
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/eks-cilium/eks-cilium/awsnames"
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/addons"
 	"github.com/eks-cilium/eks-cilium/components/cilium"
 	"github.com/eks-cilium/eks-cilium/components/cluster"
@@ -18,9 +17,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/guard"
-	"github.com/eks-cilium/eks-cilium/hostports"
-	"github.com/eks-cilium/eks-cilium/ipplan"
-	"github.com/eks-cilium/eks-cilium/rules"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -41,11 +38,8 @@ type PlatformArgs struct {
 type Platform struct {
 	pulumi.ResourceState
 
-	// Plan is the validated IP plan the platform was built from.
-	Plan *ipplan.Plan `pulumi:"-"`
-	// HostPorts is the host port map of every node: what the node holds and what each
-	// host-network add-on was given.
-	HostPorts *hostports.Map `pulumi:"-"`
+	// Plan is the validated plan the platform was built from: addresses, host ports, notices.
+	Plan *plan.Plan `pulumi:"-"`
 	// Cluster, Cilium and NodeGroups are the parts, for programs that add to them.
 	Cluster    *cluster.Cluster       `pulumi:"-"`
 	Cilium     *cilium.Cilium         `pulumi:"-"`
@@ -60,37 +54,25 @@ type Platform struct {
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 }
 
-// NewPlatform validates the configuration with Validate and the day-2 guard and, only if
-// both pass, creates everything. An invalid or refused configuration registers no resource.
+// NewPlatform plans the configuration (plan.New: every rule, the address and host port plans
+// and the day-2 guard) and, only if that succeeds, creates everything from the plan. An
+// invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
-	cfg := args.Config
-	plan, err := Validate(cfg)
+	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name})
 	if err != nil {
 		return nil, err
 	}
-	// Validate assumes the program's choice, a Platform named after its cluster; resource
-	// names (and the AWS names Pulumi derives from them) follow the name actually given.
-	if name != cfg.ClusterName() {
-		if probs := rules.CheckNamesOf(name, cfg); len(probs) > 0 {
-			return nil, probs
-		}
-	}
-	warnings, err := guard.Check(args.Previous, cfg)
+	cfg, ip := p.Config, p.IP
+	ciliumValues, err := p.CiliumValues("")
 	if err != nil {
 		return nil, err
 	}
-	ciliumValues := CiliumValuesInput(cfg, plan, "")
-	ports, err := HostPortMap(cfg, plan)
-	if err != nil {
-		return nil, err
-	}
-
-	comp := &Platform{Plan: plan, HostPorts: ports}
+	comp := &Platform{Plan: p}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	for _, w := range append(warnings, Notices(cfg)...) {
+	for _, w := range p.Notices {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: comp}); err != nil {
 			return nil, err
 		}
@@ -106,8 +88,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		privateIds = pulumi.ToStringArray(cfg.Vpc.PrivateSubnetIds).ToStringArrayOutput()
 		publicIds = pulumi.ToStringArray(cfg.Vpc.PublicSubnetIds).ToStringArrayOutput()
 	} else {
-		subnets := make([]vpc.SubnetPair, len(plan.Subnets))
-		for i, s := range plan.Subnets {
+		subnets := make([]vpc.SubnetPair, len(ip.Subnets))
+		for i, s := range ip.Subnets {
 			subnets[i] = vpc.SubnetPair{Zone: s.Zone, Private: s.Private, Public: s.Public}
 		}
 		net, err := vpc.NewVpc(ctx, name, &vpc.VpcArgs{
@@ -157,7 +139,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// On destroy the same edge removes the node groups before Cilium.
 	var groups []pulumi.Resource
 	for i, ng := range cfg.NodeGroups {
-		args := nodeGroupArgs(cfg, plan, i)
+		args := nodeGroupArgs(p, i)
 		args.ClusterName = cl.ClusterName
 		args.Endpoint = cl.Endpoint
 		args.CertificateAuthority = cl.CertificateAuthority
@@ -186,7 +168,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
 	// CoreDNS's, wait for Ready nodes.
 	var agent pulumi.Resource
-	if NeedsPodIdentityAgent(cfg) {
+	if plan.NeedsPodIdentityAgent(cfg) {
 		agent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
 			ClusterName: cl.ClusterName,
 			DependsOn:   afterNodes,
@@ -200,7 +182,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// and reaches AWS through Pod Identity.
 	if cfg.Karpenter != nil {
 		deps := append(append([]pulumi.Resource{}, afterNodes...), dns)
-		if comp.Karpenter, err = karpenter.NewKarpenter(ctx, name, KarpenterArgs(cfg, plan, cl, agent, deps), parent); err != nil {
+		if comp.Karpenter, err = karpenter.NewKarpenter(ctx, name, KarpenterArgs(p, cl, agent, deps), parent); err != nil {
 			return nil, err
 		}
 	}
@@ -209,11 +191,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// for the same reason as CoreDNS.
 	if a := cfg.Addons; a != nil {
 		if ms := a.MetricsServer; ms != nil {
-			port, _ := ports.Port(addons.MetricsServerRelease, addons.PurposeMetricsServerAPI)
+			port, _ := p.HostPorts.Port(charts.MetricsServerRelease, charts.PurposeMetricsServerAPI)
 			if _, err := addons.NewMetricsServer(ctx, name+"-metrics-server", &addons.MetricsServerArgs{
 				Version:    ms.Version,
 				SecurePort: port,
-				Replicas:   ms.ReplicasOrDefault(),
+				Replicas:   ms.Replicas,
 				Provider:   cl.Provider,
 				DependsOn:  afterNodes,
 			}, parent); err != nil {
@@ -221,8 +203,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			}
 		}
 		if lbc := a.AwsLoadBalancerController; lbc != nil {
-			webhook, _ := ports.Port(addons.LoadBalancerControllerRelease, addons.PurposeWebhook)
-			metrics, _ := ports.Port(addons.LoadBalancerControllerRelease, addons.PurposeMetrics)
+			webhook, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeWebhook)
+			metrics, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeMetrics)
 			if _, err := addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
 				Version:          lbc.Version,
 				ClusterName:      cl.ClusterName,
@@ -230,7 +212,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 				VpcId:            vpcId,
 				WebhookPort:      webhook,
 				MetricsPort:      metrics,
-				ReplicaCount:     lbc.ReplicaCountOrDefault(),
+				ReplicaCount:     lbc.ReplicaCount,
 				RoleName:         awsnames.LoadBalancerControllerRole(clusterName),
 				PodIdentityAgent: agent,
 				Provider:         cl.Provider,
@@ -263,7 +245,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 // nodeGroupArgs are the plain arguments of node group i (everything but what comes from the
 // cluster and the VPC), shared by NewPlatform and NodeUserData so the render shows the user
 // data the nodes get.
-func nodeGroupArgs(cfg stackconfig.Config, plan *ipplan.Plan, i int) nodegroup.NodeGroupArgs {
+func nodeGroupArgs(p *plan.Plan, i int) nodegroup.NodeGroupArgs {
+	cfg := p.Config
 	ng := cfg.NodeGroups[i]
 	return nodegroup.NodeGroupArgs{
 		Name:                 ng.Name,
@@ -275,7 +258,7 @@ func nodeGroupArgs(cfg stackconfig.Config, plan *ipplan.Plan, i int) nodegroup.N
 		MinSize:              ng.MinSize,
 		DesiredSize:          ng.DesiredSize,
 		MaxSize:              ng.MaxSize,
-		MaxPods:              plan.NodeGroups[i].MaxPods,
+		MaxPods:              p.IP.NodeGroups[i].MaxPods,
 		DiskSize:             ng.DiskSize,
 		MaxUnavailable:       ng.MaxUnavailable,
 		IgnoreScalingChanges: ng.IgnoreScalingChanges,
@@ -288,10 +271,10 @@ func nodeGroupArgs(cfg stackconfig.Config, plan *ipplan.Plan, i int) nodegroup.N
 // group name, for the cluster described by cluster: the same functions NewPlatform's node groups
 // render it with. The offline render passes placeholders for the endpoint and CA bundle, which
 // only exist once the cluster does.
-func NodeUserData(cfg stackconfig.Config, plan *ipplan.Plan, cluster nodegroup.ClusterInfo) (map[string]string, error) {
-	out := make(map[string]string, len(cfg.NodeGroups))
-	for i, ng := range cfg.NodeGroups {
-		args := nodeGroupArgs(cfg, plan, i)
+func NodeUserData(p *plan.Plan, cluster nodegroup.ClusterInfo) (map[string]string, error) {
+	out := make(map[string]string, len(p.Config.NodeGroups))
+	for i, ng := range p.Config.NodeGroups {
+		args := nodeGroupArgs(p, i)
 		text, err := nodegroup.UserData(args.AmiType, cluster, args.Settings())
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w", stackconfig.KeyNodeGroups, i, err)
@@ -301,120 +284,12 @@ func NodeUserData(cfg stackconfig.Config, plan *ipplan.Plan, cluster nodegroup.C
 	return out, nil
 }
 
-// Notices are what whoever runs `pulumi up` must know about a valid configuration; NewPlatform
-// logs them as warnings and the render lists them.
-func Notices(cfg stackconfig.Config) []string {
-	var out []string
-	if !cfg.Cluster.EndpointPublicAccess {
-		out = append(out, stackconfig.KeyCluster+".endpointPublicAccess is false: the Kubernetes API is reachable only "+
-			"from inside the VPC, so run `pulumi up` from there (a runner in the VPC, a VPN or a peered network): "+
-			"it installs Cilium through that API. publicAccessCidrs is not sent.")
-	}
-	return out
-}
-
-// Today is the date the Kubernetes version lifecycle is checked against (rules.Check). The
-// program and the render use the real date; the snapshot tests pin it so that the golden
-// files do not change with the calendar.
-var Today = func() time.Time { return time.Now().UTC() }
-
-// Validate checks a configuration completely without registering anything: the address plan
-// and capacity (ipplan), every other rule (rules, as of Today, add-ons included), the extra
-// Cilium values and the host port plan.
-// All refusals come back at once, sorted by key, as stackconfig.Problems; the plan's Warnings
-// carry the warnings of both.
-func Validate(cfg stackconfig.Config) (*ipplan.Plan, error) {
-	var refusals stackconfig.Problems
-	plan, err := ipplan.New(cfg)
-	var probs stackconfig.Problems
-	switch {
-	case errors.As(err, &probs):
-		refusals = append(refusals, probs...)
-	case err != nil:
-		return nil, err
-	}
-	warnings, refused := rules.Check(cfg, Today())
-	refusals = append(refusals, refused...)
-	err = cilium.CheckExtra(cfg.Cilium.Values)
-	switch {
-	case errors.As(err, &probs):
-		refusals = append(refusals, probs...)
-	case err != nil:
-		return nil, err
-	}
-	if len(refusals) == 0 {
-		if _, err := HostPortMap(cfg, plan); err != nil {
-			refusals = append(refusals, stackconfig.Problem{
-				Key: stackconfig.KeyAddons, Value: "", Rule: err.Error(),
-				Fix: "move the Cilium port named in eks-cilium:cilium.values away from the add-ons' ports (see the render's host port map)",
-			})
-		}
-	}
-	if len(refusals) > 0 {
-		refusals.Sort()
-		return nil, refusals
-	}
-	plan.Warnings = append(plan.Warnings, warnings...)
-	plan.Warnings.Sort()
-	return plan, nil
-}
-
-// NeedsPodIdentityAgent reports whether anything in the stack takes AWS credentials through
-// EKS Pod Identity (the load balancer controller, Karpenter); the eks-pod-identity-agent addon
-// is then installed once for all of them. A new consumer is one more condition here.
-func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
-	return (cfg.Addons != nil && cfg.Addons.AwsLoadBalancerController != nil) || cfg.Karpenter != nil
-}
-
-// HostPortMap plans the host ports of every node: what the kubelet, Cilium (with the
-// stack's own Cilium values), kube-proxy and the Pod Identity agent hold, and a port for
-// each listener of each host-network add-on.
-func HostPortMap(cfg stackconfig.Config, plan *ipplan.Plan) (*hostports.Map, error) {
-	values, err := cilium.Values(CiliumValuesInput(cfg, plan, ""))
-	if err != nil {
-		return nil, err
-	}
-	held, err := hostports.NodeHeld(hostports.Node{
-		CiliumValues:     values,
-		KubeProxy:        !cfg.Cluster.KubeProxyReplacement,
-		PodIdentityAgent: NeedsPodIdentityAgent(cfg),
-	})
-	if err != nil {
-		return nil, err
-	}
-	held = append(held, addons.PortsHeld(cfg.Addons)...)
-	return hostports.Plan(held, addons.PortRequests(cfg.Addons))
-}
-
-// CiliumValuesInput maps the stack configuration and plan to the inputs of cilium.Values.
-// k8sServiceHost is the endpoint host when known (the render and tests pass a placeholder).
-func CiliumValuesInput(cfg stackconfig.Config, plan *ipplan.Plan, k8sServiceHost string) cilium.ValuesInput {
-	expected := 0
-	for _, ng := range cfg.NodeGroups {
-		expected += ng.DesiredSize
-	}
-	cidrs := make([]string, len(plan.PodCIDRs))
-	for i, p := range plan.PodCIDRs {
-		cidrs[i] = p.String()
-	}
-	return cilium.ValuesInput{
-		PodCIDRs:             cidrs,
-		MaskSize:             plan.MaskSize,
-		TunnelProtocol:       cfg.Cilium.TunnelProtocol,
-		KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
-		K8sServiceHost:       k8sServiceHost,
-		HubbleRelay:          cfg.Cilium.HubbleRelay,
-		Encryption:           cfg.Cilium.Encryption,
-		ExpectedNodes:        expected,
-		Extra:                cfg.Cilium.Values,
-	}
-}
-
 // KarpenterArgs maps the stack configuration and plan to Karpenter's inputs: per node pool
 // the NodePool and EC2NodeClass inputs, with the maxPods and the smallest instance the
 // planner counted with. An existing VPC's private subnets are selected by ID (nothing tags
 // them); the subnets this project creates by their karpenter.sh/discovery tag.
-func KarpenterArgs(cfg stackconfig.Config, plan *ipplan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dependsOn []pulumi.Resource) *karpenter.KarpenterArgs {
+func KarpenterArgs(p *plan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dependsOn []pulumi.Resource) *karpenter.KarpenterArgs {
+	cfg := p.Config
 	args := &karpenter.KarpenterArgs{
 		Version:          cfg.Karpenter.Version,
 		ClusterName:      cfg.ClusterName(),
@@ -429,17 +304,17 @@ func KarpenterArgs(cfg stackconfig.Config, plan *ipplan.Plan, cl *cluster.Cluste
 		subnetIds = cfg.Vpc.PrivateSubnetIds
 	}
 	for i, raw := range cfg.Karpenter.NodePools {
-		np, p := raw.Resolved(), plan.Karpenter.NodePools[i]
+		np, pp := raw, p.IP.Karpenter.NodePools[i]
 		args.NodePools = append(args.NodePools, karpenter.Pool{
 			Pool: karpenter.NodePoolInput{
 				Name: np.Name, InstanceFamilies: np.InstanceFamilies, InstanceCategories: np.InstanceCategories,
 				CapacityTypes: np.CapacityTypes, Architectures: np.Architectures,
-				MinCPU: p.MinCPU, MinMemoryMiB: p.MinMemoryMiB,
+				MinCPU: pp.MinCPU, MinMemoryMiB: pp.MinMemoryMiB,
 				LimitCPU: np.Limits.Cpu, LimitMemory: np.Limits.Memory, LimitNodes: np.Limits.Nodes,
 			},
 			Class: karpenter.NodeClassInput{
 				Name: np.Name, ClusterName: cfg.ClusterName(), AmiFamily: np.AmiFamily, AmiVersion: np.AmiVersion,
-				SubnetIds: subnetIds, MaxPods: p.MaxPods, DiskSize: np.DiskSize,
+				SubnetIds: subnetIds, MaxPods: pp.MaxPods, DiskSize: np.DiskSize,
 			},
 		})
 	}

@@ -13,7 +13,7 @@ func main() {
 		cfg := stackconfig.Defaults()
 		cfg.Stack, cfg.Region = ctx.Stack(), "eu-west-1"
 		cfg.NodeGroups = []stackconfig.NodeGroupConfig{func() stackconfig.NodeGroupConfig {
-			ng := stackconfig.DefaultNodeGroup()
+			ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 			ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
 			ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
 			return ng

@@ -52,12 +52,17 @@ func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pu
 	if region == "" {
 		region = os.Getenv("AWS_REGION")
 	}
-	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: args.Config(ctx.Stack(), region)}, opts...)
+	cfg, err := args.Config(ctx.Stack(), region)
 	if err != nil {
 		return nil, err
 	}
-	cidrs := make([]string, len(lib.Plan.PodCIDRs))
-	for i, c := range lib.Plan.PodCIDRs {
+	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: cfg}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	ip := lib.Plan.IP
+	cidrs := make([]string, len(ip.PodCIDRs))
+	for i, c := range ip.PodCIDRs {
 		cidrs[i] = c.String()
 	}
 	return &Platform{
@@ -68,6 +73,6 @@ func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pu
 		VpcId:             lib.VpcId,
 		PrivateSubnetIds:  lib.PrivateSubnetIds,
 		PodCidrs:          pulumi.ToStringArray(cidrs).ToStringArrayOutput(),
-		PodCidrMaskSize:   pulumi.Int(lib.Plan.MaskSize).ToIntOutput(),
+		PodCidrMaskSize:   pulumi.Int(ip.MaskSize).ToIntOutput(),
 	}, nil
 }

@@ -9,7 +9,7 @@ func Valid() stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Stack, cfg.Region = "test", "eu-west-1"
 	cfg.Cilium.ClusterPoolIPv4PodCIDRList = []string{"10.200.0.0/16"}
-	ng := stackconfig.DefaultNodeGroup()
+	ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
 	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
 	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}

@@ -14,9 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/addons"
-	"github.com/eks-cilium/eks-cilium/components/addons/lbcpolicy"
-	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -50,10 +49,7 @@ func runDevStack(t *testing.T) addonRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports, err := platform.HostPortMap(cfg, res.Plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := res.Plan.HostPorts
 	run := addonRun{cfg: cfg, ports: ports, releases: map[string]map[string]any{}, cilium: rep.CiliumValues}
 	for _, r := range rep.Resources {
 		if r.Type != "kubernetes:helm.sh/v3:Release" {
@@ -86,7 +82,7 @@ func loadAddonChart(t *testing.T, name, version string) *chart.Chart {
 // fails the test when the chart refuses the values.
 func renderAddon(t *testing.T, chrt *chart.Chart, release string, values map[string]any, kubeVersion string) []object {
 	t.Helper()
-	objs, err := renderRelease(chrt, release, addons.Namespace, values, kubeVersion)
+	objs, err := renderRelease(chrt, release, charts.Namespace, values, kubeVersion)
 	if err != nil {
 		t.Fatalf("chart %s refuses the program's values: %v", chrt.Name(), err)
 	}
@@ -191,15 +187,15 @@ func hostNetworkPorts(t *testing.T, objs []object) map[string][]int {
 func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPort(t *testing.T) {
 	run := runDevStack(t)
 	ms := run.cfg.Addons.MetricsServer
-	chrt := loadAddonChart(t, addons.MetricsServerChart, ms.Version)
-	values := run.releases[addons.MetricsServerChart]
+	chrt := loadAddonChart(t, charts.MetricsServerChart, ms.Version)
+	values := run.releases[charts.MetricsServerChart]
 	if values == nil {
-		t.Fatalf("the program registered no %s release", addons.MetricsServerChart)
+		t.Fatalf("the program registered no %s release", charts.MetricsServerChart)
 	}
-	objs := renderAddon(t, chrt, addons.MetricsServerRelease, values, run.cfg.Cluster.Version)
-	port := planned(t, run.ports, addons.MetricsServerRelease, addons.PurposeMetricsServerAPI)
+	objs := renderAddon(t, chrt, charts.MetricsServerRelease, values, run.cfg.Cluster.Version)
+	port := planned(t, run.ports, charts.MetricsServerRelease, charts.PurposeMetricsServerAPI)
 
-	dep := find(t, objs, "Deployment", addons.MetricsServerRelease)
+	dep := find(t, objs, "Deployment", charts.MetricsServerRelease)
 	spec := podSpec(t, dep)
 	if spec["hostNetwork"] != true {
 		t.Errorf("metrics-server Deployment hostNetwork = %v, want true", spec["hostNetwork"])
@@ -211,8 +207,8 @@ func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPo
 	if !slices.Contains(args(c), fmt.Sprintf("--secure-port=%d", port)) {
 		t.Errorf("metrics-server args %v do not listen on --secure-port=%d", args(c), port)
 	}
-	if got := fmt.Sprint(lookup(dep, "spec", "replicas")); got != strconv.Itoa(ms.ReplicasOrDefault()) {
-		t.Errorf("replicas = %s, want %d", got, ms.ReplicasOrDefault())
+	if got := fmt.Sprint(lookup(dep, "spec", "replicas")); got != strconv.Itoa(ms.Replicas) {
+		t.Errorf("replicas = %s, want %d", got, ms.Replicas)
 	}
 	if got := fmt.Sprint(lookup(dep, "spec", "strategy", "rollingUpdate", "maxSurge")); got != "0" {
 		t.Errorf("rollingUpdate.maxSurge = %s, want 0: a surge pod finds its port taken on a busy node", got)
@@ -220,9 +216,9 @@ func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPo
 
 	// The chart has no dnsPolicy value; the component patches the Deployment it renders.
 	if dp, set := spec["dnsPolicy"]; set {
-		t.Errorf("chart %s renders dnsPolicy %v itself: set it through values and drop addons.MetricsServerDNSPolicy", ms.Version, dp)
+		t.Errorf("chart %s renders dnsPolicy %v itself: set it through values and drop charts.MetricsServerDNSPolicy", ms.Version, dp)
 	}
-	patch := addons.MetricsServerDNSPolicy
+	patch := charts.MetricsServerDNSPolicy
 	if patch.Deployment != lookup(dep, "metadata", "name") || patch.Namespace != lookup(dep, "metadata", "namespace") {
 		t.Errorf("the dnsPolicy patch targets %s/%s, the chart renders %v/%v", patch.Namespace, patch.Deployment,
 			lookup(dep, "metadata", "namespace"), lookup(dep, "metadata", "name"))
@@ -231,7 +227,7 @@ func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPo
 		t.Errorf("the patch sets dnsPolicy %q, want ClusterFirstWithHostNet", patch.DNSPolicy)
 	}
 
-	svc := find(t, objs, "Service", addons.MetricsServerRelease)
+	svc := find(t, objs, "Service", charts.MetricsServerRelease)
 	svcPorts, _ := lookup(svc, "spec", "ports").([]any)
 	if len(svcPorts) != 1 {
 		t.Fatalf("metrics-server Service ports %v", svcPorts)
@@ -241,40 +237,40 @@ func TestAddons_MetricsServerServesItsAPIServiceFromTheHostNetworkOnThePlannedPo
 		t.Errorf("Service targetPort %v, want the container port named https", sp["targetPort"])
 	}
 	api := find(t, objs, "APIService", "v1beta1.metrics.k8s.io")
-	if lookup(api, "spec", "service", "name") != addons.MetricsServerRelease || lookup(api, "spec", "service", "namespace") != addons.Namespace ||
+	if lookup(api, "spec", "service", "name") != charts.MetricsServerRelease || lookup(api, "spec", "service", "namespace") != charts.Namespace ||
 		fmt.Sprint(lookup(api, "spec", "service", "port")) != fmt.Sprint(sp["port"]) {
-		t.Errorf("APIService points at %v, want Service %s/%s port %v", lookup(api, "spec", "service"), addons.Namespace, addons.MetricsServerRelease, sp["port"])
+		t.Errorf("APIService points at %v, want Service %s/%s port %v", lookup(api, "spec", "service"), charts.Namespace, charts.MetricsServerRelease, sp["port"])
 	}
-	assertOnlyPlannedPorts(t, run.ports, addons.MetricsServerRelease, objs)
+	assertOnlyPlannedPorts(t, run.ports, charts.MetricsServerRelease, objs)
 }
 
 func TestAddons_LoadBalancerControllerServesItsWebhooksFromTheHostNetworkWithoutIMDS(t *testing.T) {
 	run := runDevStack(t)
 	lbc := run.cfg.Addons.AwsLoadBalancerController
-	chrt := loadAddonChart(t, addons.LoadBalancerControllerChart, lbc.Version)
+	chrt := loadAddonChart(t, charts.LoadBalancerControllerChart, lbc.Version)
 	release, ok := lbcpolicy.ForChart(lbc.Version)
 	if !ok || chrt.Metadata.AppVersion != release.AppVersion {
 		t.Fatalf("chart %s installs controller %s; the IAM policy carried is for %q", lbc.Version, chrt.Metadata.AppVersion, release.AppVersion)
 	}
-	values := run.releases[addons.LoadBalancerControllerChart]
+	values := run.releases[charts.LoadBalancerControllerChart]
 	if values == nil {
-		t.Fatalf("the program registered no %s release", addons.LoadBalancerControllerChart)
+		t.Fatalf("the program registered no %s release", charts.LoadBalancerControllerChart)
 	}
-	objs := renderAddon(t, chrt, addons.LoadBalancerControllerRelease, values, run.cfg.Cluster.Version)
-	webhook := planned(t, run.ports, addons.LoadBalancerControllerRelease, addons.PurposeWebhook)
-	metrics := planned(t, run.ports, addons.LoadBalancerControllerRelease, addons.PurposeMetrics)
+	objs := renderAddon(t, chrt, charts.LoadBalancerControllerRelease, values, run.cfg.Cluster.Version)
+	webhook := planned(t, run.ports, charts.LoadBalancerControllerRelease, charts.PurposeWebhook)
+	metrics := planned(t, run.ports, charts.LoadBalancerControllerRelease, charts.PurposeMetrics)
 
-	dep := find(t, objs, "Deployment", addons.LoadBalancerControllerRelease)
+	dep := find(t, objs, "Deployment", charts.LoadBalancerControllerRelease)
 	spec := podSpec(t, dep)
 	if spec["hostNetwork"] != true || spec["dnsPolicy"] != "ClusterFirstWithHostNet" {
 		t.Errorf("hostNetwork %v, dnsPolicy %v; want true and ClusterFirstWithHostNet", spec["hostNetwork"], spec["dnsPolicy"])
 	}
-	if spec["serviceAccountName"] != addons.LoadBalancerControllerServiceAccount {
-		t.Errorf("serviceAccountName %v, want %s (the Pod Identity association's)", spec["serviceAccountName"], addons.LoadBalancerControllerServiceAccount)
+	if spec["serviceAccountName"] != charts.LoadBalancerControllerServiceAccount {
+		t.Errorf("serviceAccountName %v, want %s (the Pod Identity association's)", spec["serviceAccountName"], charts.LoadBalancerControllerServiceAccount)
 	}
-	find(t, objs, "ServiceAccount", addons.LoadBalancerControllerServiceAccount)
+	find(t, objs, "ServiceAccount", charts.LoadBalancerControllerServiceAccount)
 
-	c := container(t, spec, addons.LoadBalancerControllerChart)
+	c := container(t, spec, charts.LoadBalancerControllerChart)
 	a := args(c)
 	vpc, _ := values["vpcId"].(string)
 	if !strings.HasPrefix(vpc, "vpc-") {
@@ -303,12 +299,12 @@ func TestAddons_LoadBalancerControllerServesItsWebhooksFromTheHostNetworkWithout
 		t.Errorf("metrics-server port %d, want the planned %d", got, metrics)
 	}
 	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
-		if got := fmt.Sprint(lookup(c, probe, "httpGet", "port")); got != strconv.Itoa(addons.LoadBalancerControllerHealthPort) {
-			t.Errorf("%s on port %s; the port map holds %d for the controller's probes", probe, got, addons.LoadBalancerControllerHealthPort)
+		if got := fmt.Sprint(lookup(c, probe, "httpGet", "port")); got != strconv.Itoa(charts.LoadBalancerControllerHealthPort) {
+			t.Errorf("%s on port %s; the port map holds %d for the controller's probes", probe, got, charts.LoadBalancerControllerHealthPort)
 		}
 	}
-	if got := fmt.Sprint(lookup(dep, "spec", "replicas")); got != strconv.Itoa(lbc.ReplicaCountOrDefault()) {
-		t.Errorf("replicas %s, want %d", got, lbc.ReplicaCountOrDefault())
+	if got := fmt.Sprint(lookup(dep, "spec", "replicas")); got != strconv.Itoa(lbc.ReplicaCount) {
+		t.Errorf("replicas %s, want %d", got, lbc.ReplicaCount)
 	}
 
 	// The chart names its webhook objects after the chart name without "-controller"
@@ -327,8 +323,8 @@ func TestAddons_LoadBalancerControllerServesItsWebhooksFromTheHostNetworkWithout
 		for _, h := range list {
 			h := h.(map[string]any)
 			ref, _ := lookup(h, "clientConfig", "service").(map[string]any)
-			if ref["name"] != svcName || ref["namespace"] != addons.Namespace {
-				t.Errorf("%s %v calls %v, want Service %s/%s", kind, h["name"], ref, addons.Namespace, svcName)
+			if ref["name"] != svcName || ref["namespace"] != charts.Namespace {
+				t.Errorf("%s %v calls %v, want Service %s/%s", kind, h["name"], ref, charts.Namespace, svcName)
 			}
 			if p, set := ref["port"]; set && fmt.Sprint(p) != fmt.Sprint(sp["port"]) {
 				t.Errorf("%s %v calls port %v, the Service serves %v", kind, h["name"], p, sp["port"])
@@ -339,7 +335,7 @@ func TestAddons_LoadBalancerControllerServesItsWebhooksFromTheHostNetworkWithout
 	if hooks == 0 {
 		t.Error("the chart rendered no webhooks; this test proves nothing")
 	}
-	assertOnlyPlannedPorts(t, run.ports, addons.LoadBalancerControllerRelease, objs)
+	assertOnlyPlannedPorts(t, run.ports, charts.LoadBalancerControllerRelease, objs)
 }
 
 // assertOnlyPlannedPorts: every port the release's host-network pods bind is in the map,

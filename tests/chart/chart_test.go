@@ -7,6 +7,7 @@ package chart_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -514,4 +515,61 @@ func logConfigMap(t *testing.T, data map[string]string) {
 		fmt.Fprintf(&b, "  %s: %q\n", k, data[k])
 	}
 	t.Logf("cilium-config:\n%s", b.String())
+}
+
+// TestChart_PoolAppendRollsTheOperatorAndNotTheAgents: cilium-operator reads the pool only when
+// it starts, so appending to clusterPoolIPv4PodCIDRList must change the operator's pod
+// template (a rollout) and leave the agent DaemonSet's alone (no agent restarts), in the
+// objects the real chart renders from the program's values before and after the append.
+func TestChart_PoolAppendRollsTheOperatorAndNotTheAgents(t *testing.T) {
+	const dev = "../../stacks/Pulumi.dev.yaml"
+	_, before := programValues(t, dev)
+	data, err := os.ReadFile(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appended := strings.Replace(string(data), "clusterPoolIPv4PodCIDRList: [10.200.0.0/16]", "clusterPoolIPv4PodCIDRList: [10.200.0.0/16, 10.201.0.0/16]", 1)
+	if appended == string(data) {
+		t.Fatal("the dev stack's pool line changed; update this test's edit")
+	}
+	path := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
+	if err := os.WriteFile(path, []byte(appended), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, after := programValues(t, path)
+	for _, version := range chartVersions {
+		t.Run(version, func(t *testing.T) {
+			chrt := loadChart(t, filepath.Join(chartsDir, "cilium-"+version+".tgz"))
+			objsBefore, err := renderChart(chrt, before, "1.35")
+			if err != nil {
+				t.Fatal(err)
+			}
+			objsAfter, err := renderChart(chrt, after, "1.35")
+			if err != nil {
+				t.Fatal(err)
+			}
+			template := func(objs []object, kind, name string) string {
+				return jsonString(t, lookup(find(t, objs, kind, name), "spec", "template"))
+			}
+			if template(objsBefore, "Deployment", "cilium-operator") == template(objsAfter, "Deployment", "cilium-operator") {
+				t.Error("the operator's pod template is the same after the append: the running operator never sees the new CIDR")
+			}
+			if template(objsBefore, "DaemonSet", "cilium") != template(objsAfter, "DaemonSet", "cilium") {
+				t.Error("the agents' pod template changed with the pool: every agent would restart")
+			}
+			cidr := configMapData(t, find(t, objsAfter, "ConfigMap", "cilium-config"))["cluster-pool-ipv4-cidr"]
+			if cidr != "10.200.0.0/16 10.201.0.0/16" {
+				t.Errorf("cilium-config cluster-pool-ipv4-cidr = %q after the append", cidr)
+			}
+		})
+	}
+}
+
+func jsonString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -40,7 +40,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/addons"
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -674,7 +674,7 @@ func checkNLB(t *testing.T, kube kubernetes.Interface) {
 		},
 	}
 	if _, err := kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating the Service (through %s's webhooks): %v", addons.LoadBalancerControllerRelease, err)
+		t.Fatalf("creating the Service (through %s's webhooks): %v", charts.LoadBalancerControllerRelease, err)
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()

@@ -33,7 +33,7 @@ func checkKarpenter(t *testing.T, kube kubernetes.Interface, cfg stackconfig.Con
 	if cfg.Karpenter == nil || len(cfg.Karpenter.NodePools) == 0 {
 		t.Skip("the stack installs no Karpenter")
 	}
-	pool := cfg.Karpenter.NodePools[0].Resolved()
+	pool := cfg.Karpenter.NodePools[0]
 	ctx := context.Background()
 	ns := fmt.Sprintf("e2e-karpenter-%d", time.Now().Unix()%100000)
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

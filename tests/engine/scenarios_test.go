@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-cilium/eks-cilium/components/addons"
-	ciliumcomp "github.com/eks-cilium/eks-cilium/components/cilium"
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -68,7 +67,7 @@ func isAssociation(serviceAccount string) func(call) bool {
 var designOrder = []stage{
 	{"the VPC", ofType("aws:ec2/vpc:Vpc")},
 	{"the EKS cluster", ofType("aws:eks/cluster:Cluster")},
-	{"the Cilium release", isRelease(ciliumcomp.ChartName)},
+	{"the Cilium release", isRelease(charts.CiliumChart)},
 	{"the node groups", ofType("aws:eks/nodeGroup:NodeGroup")},
 	{"the CoreDNS addon", isAddon("coredns")},
 }
@@ -80,14 +79,14 @@ var designOrder = []stage{
 var addonOrder = [][]stage{
 	{{"the node groups", ofType("aws:eks/nodeGroup:NodeGroup")},
 		{"the Pod Identity agent and metrics-server", func(c call) bool {
-			return isAddon("eks-pod-identity-agent")(c) || isRelease(addons.MetricsServerChart)(c)
+			return isAddon("eks-pod-identity-agent")(c) || isRelease(charts.MetricsServerChart)(c)
 		}}},
 	{{"the Pod Identity agent", isAddon("eks-pod-identity-agent")},
 		{"the Pod Identity associations", ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")}},
 	{{"the CoreDNS addon", isAddon("coredns")},
-		{"the load balancer controller and Karpenter releases", isRelease(addons.LoadBalancerControllerChart, karpenter.CRDChart, "/"+karpenter.ChartName)}},
-	{{"the controller's Pod Identity association", isAssociation(addons.LoadBalancerControllerServiceAccount)},
-		{"the load balancer controller release", isRelease(addons.LoadBalancerControllerChart)}},
+		{"the load balancer controller and Karpenter releases", isRelease(charts.LoadBalancerControllerChart, karpenter.CRDChart, "/"+karpenter.ChartName)}},
+	{{"the controller's Pod Identity association", isAssociation(charts.LoadBalancerControllerServiceAccount)},
+		{"the load balancer controller release", isRelease(charts.LoadBalancerControllerChart)}},
 	{{"Karpenter's Pod Identity association", isAssociation("karpenter")},
 		{"the Karpenter controller release", isRelease("/" + karpenter.ChartName)}},
 	{{"the Karpenter releases", isRelease(karpenter.CRDChart, "/"+karpenter.ChartName)},

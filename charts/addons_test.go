@@ -1,4 +1,4 @@
-package addons
+package charts
 
 import (
 	"reflect"
@@ -80,7 +80,7 @@ func errOf(_ map[string]any, err error) error { return err }
 func TestPortRequests_EachAddonKeepsItsPortsWhateverElseIsInstalled(t *testing.T) {
 	ms := &stackconfig.MetricsServerConfig{Version: "3.13.1"}
 	lbc := &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0"}
-	both := PortRequests(&stackconfig.AddonsConfig{MetricsServer: ms, AwsLoadBalancerController: lbc})
+	both := AddonPortRequests(&stackconfig.AddonsConfig{MetricsServer: ms, AwsLoadBalancerController: lbc})
 	if len(both) != 3 {
 		t.Fatalf("requests %v, want three", both)
 	}
@@ -89,14 +89,14 @@ func TestPortRequests_EachAddonKeepsItsPortsWhateverElseIsInstalled(t *testing.T
 			t.Errorf("%s/%s asks for any port; an add-on's port must not depend on the others", r.Holder, r.Purpose)
 		}
 	}
-	alone := PortRequests(&stackconfig.AddonsConfig{AwsLoadBalancerController: lbc})
+	alone := AddonPortRequests(&stackconfig.AddonsConfig{AwsLoadBalancerController: lbc})
 	if !reflect.DeepEqual(alone, both[1:]) {
 		t.Errorf("the controller alone asks for %v, with metrics-server for %v", alone, both[1:])
 	}
-	if PortRequests(nil) != nil || PortsHeld(nil) != nil || PortsHeld(&stackconfig.AddonsConfig{MetricsServer: ms}) != nil {
+	if AddonPortRequests(nil) != nil || AddonPortsHeld(nil) != nil || AddonPortsHeld(&stackconfig.AddonsConfig{MetricsServer: ms}) != nil {
 		t.Error("no add-on must request or hold nothing")
 	}
-	held := PortsHeld(&stackconfig.AddonsConfig{AwsLoadBalancerController: lbc})
+	held := AddonPortsHeld(&stackconfig.AddonsConfig{AwsLoadBalancerController: lbc})
 	if len(held) != 1 || held[0].Port != 61779 || held[0].Protocol != hostports.TCP {
 		t.Errorf("controller holds %v, want its fixed probe port 61779/TCP", held)
 	}

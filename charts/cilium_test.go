@@ -1,16 +1,16 @@
-package cilium_test
+package charts_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/eks-cilium/eks-cilium/components/cilium"
+	"github.com/eks-cilium/eks-cilium/charts"
 )
 
 // base is a valid input; each test changes only what it is about.
-func base() cilium.ValuesInput {
-	return cilium.ValuesInput{
+func base() charts.CiliumInput {
+	return charts.CiliumInput{
 		PodCIDRs:             []string{"10.200.0.0/16"},
 		MaskSize:             24,
 		TunnelProtocol:       "vxlan",
@@ -21,9 +21,9 @@ func base() cilium.ValuesInput {
 	}
 }
 
-func mustValues(t *testing.T, in cilium.ValuesInput) map[string]any {
+func mustValues(t *testing.T, in charts.CiliumInput) map[string]any {
 	t.Helper()
-	v, err := cilium.Values(in)
+	v, err := charts.CiliumValues(in)
 	if err != nil {
 		t.Fatalf("Values(%+v): %v", in, err)
 	}
@@ -188,7 +188,7 @@ func TestOperatorReplicas_AreTwoOnceThereAreTwoNodes(t *testing.T) {
 		{0, 1}, {1, 1}, {2, 2}, {3, 2}, {100, 2},
 	}
 	for _, tt := range tests {
-		if got := cilium.OperatorReplicas(tt.nodes); got != tt.want {
+		if got := charts.CiliumOperatorReplicas(tt.nodes); got != tt.want {
 			t.Errorf("OperatorReplicas(%d) = %d, want %d", tt.nodes, got, tt.want)
 		}
 		in := base()
@@ -249,7 +249,7 @@ func TestValues_RefuseExtraThatOverridesTheDesign(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := base()
 			in.Extra = tt.extra
-			v, err := cilium.Values(in)
+			v, err := charts.CiliumValues(in)
 			if err == nil {
 				t.Fatalf("Values accepted Extra %v; got values %v", tt.extra, v)
 			}
@@ -273,7 +273,7 @@ func TestValues_AllowExtraBesideDesignKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := base()
 			in.Extra = tt.extra
-			if _, err := cilium.Values(in); err != nil {
+			if _, err := charts.CiliumValues(in); err != nil {
 				t.Errorf("Values refused Extra %v: %v", tt.extra, err)
 			}
 		})
@@ -283,7 +283,7 @@ func TestValues_AllowExtraBesideDesignKeys(t *testing.T) {
 func TestValues_NameEveryRefusedKey(t *testing.T) {
 	in := base()
 	in.Extra = map[string]any{"routingMode": "native", "eni": map[string]any{"enabled": true}}
-	_, err := cilium.Values(in)
+	_, err := charts.CiliumValues(in)
 	if err == nil {
 		t.Fatal("Values accepted two design keys")
 	}

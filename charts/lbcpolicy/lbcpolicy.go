@@ -35,7 +35,7 @@ type Release struct {
 }
 
 var releases = map[string]Release{
-	// Chart 3.5.0: aws/eks-charts 5239609, Chart.yaml appVersion v3.5.0 (../shared/charts).
+	// Chart 3.5.0: aws/eks-charts commit 5239609, stable/aws-load-balancer-controller/Chart.yaml appVersion v3.5.0.
 	"3.5.0": {
 		ChartVersion: "3.5.0",
 		AppVersion:   "v3.5.0",

@@ -1,4 +1,4 @@
-package cilium
+package charts
 
 import (
 	"fmt"
@@ -8,8 +8,25 @@ import (
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
-// ValuesInput is everything the Cilium Helm values depend on, as plain data.
-type ValuesInput struct {
+// The Cilium chart, from Cilium's Helm repository; the version comes from the stack.
+const (
+	CiliumChart = "cilium"
+	CiliumRepo  = "https://helm.cilium.io"
+	// CiliumRelease is the release name; the chart names its DaemonSet, Deployment and
+	// ConfigMap (cilium, cilium-operator, cilium-config) independently of it.
+	CiliumRelease = "cilium"
+)
+
+// CiliumPoolAnnotation is set on the operator's pods with the pod pool
+// (cluster-pool-ipv4-cidr's value): cilium-operator reads the pool only when it starts
+// (pkg/ipam/allocator/clusterpool), and the chart leaves operator.rollOutPods false, so a pool
+// append would otherwise change only the ConfigMap and never reach the running operator.
+// With the pool in the operator's pod template, an append rolls the operator, and only the
+// operator: the agents' pod template does not change.
+const CiliumPoolAnnotation = "eks-cilium/cluster-pool-ipv4-cidr"
+
+// CiliumInput is everything the Cilium Helm values depend on, as plain data.
+type CiliumInput struct {
 	// PodCIDRs is ipam.operator.clusterPoolIPv4PodCIDRList, in configured order.
 	PodCIDRs []string
 	// MaskSize is ipam.operator.clusterPoolIPv4MaskSize.
@@ -32,9 +49,9 @@ type ValuesInput struct {
 	Extra map[string]any
 }
 
-// designKeys are value paths that define this project's networking design, or that have a
+// ciliumDesignKeys are value paths that define this project's networking design, or that have a
 // dedicated config key; Extra may not set them.
-var designKeys = map[string]string{
+var ciliumDesignKeys = map[string]string{
 	"ipam":                 "the IPAM mode and pool come from eks-cilium:cilium.clusterPoolIPv4PodCIDRList/clusterPoolIPv4MaskSize",
 	"routingMode":          "overlay routing is the design: pod IPs are not routable in the VPC",
 	"tunnelProtocol":       "set eks-cilium:cilium.tunnelProtocol",
@@ -50,9 +67,9 @@ var designKeys = map[string]string{
 	"enableIPv4Masquerade": "overlay pod IPs are unknown to the VPC: masquerading behind the node's address is how pods reach the VPC and the internet",
 }
 
-// OperatorReplicas sizes cilium-operator: two replicas (chart default, with anti-affinity)
+// CiliumOperatorReplicas sizes cilium-operator: two replicas (chart default, with anti-affinity)
 // once there are two nodes to spread them over, one otherwise.
-func OperatorReplicas(expectedNodes int) int {
+func CiliumOperatorReplicas(expectedNodes int) int {
 	if expectedNodes >= 2 {
 		return 2
 	}
@@ -61,8 +78,8 @@ func OperatorReplicas(expectedNodes int) int {
 
 // Values returns the Helm values of the Cilium release. It is a pure function so the values
 // can be reviewed, snapshot-tested and rendered through the real chart without Pulumi.
-func Values(in ValuesInput) (map[string]any, error) {
-	if err := CheckExtra(in.Extra); err != nil {
+func CiliumValues(in CiliumInput) (map[string]any, error) {
+	if err := CheckCiliumExtra(in.Extra); err != nil {
 		return nil, err
 	}
 	cidrs := make([]any, len(in.PodCIDRs))
@@ -85,7 +102,10 @@ func Values(in ValuesInput) (map[string]any, error) {
 		// Pods reach the VPC and the internet through the node's address (overlay pod IPs
 		// are unknown to the VPC's route tables).
 		"enableIPv4Masquerade": true,
-		"operator":             map[string]any{"replicas": OperatorReplicas(in.ExpectedNodes)},
+		"operator": map[string]any{
+			"replicas":       CiliumOperatorReplicas(in.ExpectedNodes),
+			"podAnnotations": map[string]any{CiliumPoolAnnotation: strings.Join(in.PodCIDRs, " ")},
+		},
 		"hubble": map[string]any{
 			"enabled": true,
 			"relay":   map[string]any{"enabled": in.HubbleRelay},
@@ -105,12 +125,12 @@ func Values(in ValuesInput) (map[string]any, error) {
 	return v, nil
 }
 
-// CheckExtra refuses user values that would override the design, as configuration
+// CheckCiliumExtra refuses user values that would override the design, as configuration
 // problems naming each key path (eks-cilium:cilium.values.<path>).
-func CheckExtra(extra map[string]any) error {
+func CheckCiliumExtra(extra map[string]any) error {
 	var probs stackconfig.Problems
 	for _, leaf := range leaves("", extra) {
-		for key, why := range designKeys {
+		for key, why := range ciliumDesignKeys {
 			if leaf.path == key || strings.HasPrefix(leaf.path, key+".") {
 				probs = append(probs, stackconfig.Problem{
 					Key:   stackconfig.KeyCilium + ".values." + leaf.path,

@@ -1,14 +1,12 @@
-// Package addons installs cluster add-ons that the EKS control plane must call, made to work
-// on the Cilium overlay: metrics-server (an aggregated API) and the AWS Load Balancer
-// Controller (admission webhooks). The control plane sits in the VPC and cannot reach
-// overlay pod IPs, so both run on the host network, each listener on a port from the host
-// port plan (package hostports), and load balancers use instance targets because the VPC
-// does not know pod IPs. The controller gets AWS access through EKS Pod Identity, never
-// through IMDS: it is told the cluster, region and VPC.
-//
-// The Helm values are pure functions (MetricsServerValues, LoadBalancerControllerValues),
-// rendered through the real charts by tests/chart.
-package addons
+// The add-ons that the EKS control plane must call, made to work on the Cilium overlay:
+// metrics-server (an aggregated API) and the AWS Load Balancer Controller (admission
+// webhooks). The control plane sits in the VPC and cannot reach overlay pod IPs, so both run
+// on the host network, each listener on a port from the host port plan (package hostports),
+// and load balancers use instance targets because the VPC does not know pod IPs. The
+// controller gets AWS access through EKS Pod Identity, never through IMDS: it is told the
+// cluster, region and VPC.
+
+package charts
 
 import (
 	"fmt"
@@ -17,7 +15,8 @@ import (
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
-// Namespace is where both add-ons run, like the rest of the cluster's system components.
+// Namespace is where every chart of this project is installed, beside the cluster's other
+// system components.
 const Namespace = "kube-system"
 
 // metrics-server chart coordinates. The version comes from the stack.
@@ -66,8 +65,8 @@ const (
 	PurposeHealth           = "health probes"
 )
 
-// PortRequests are the host ports the configured add-ons need planned.
-func PortRequests(cfg *stackconfig.AddonsConfig) []hostports.Request {
+// AddonPortRequests are the host ports the configured add-ons need planned.
+func AddonPortRequests(cfg *stackconfig.AddonsConfig) []hostports.Request {
 	var out []hostports.Request
 	if cfg == nil {
 		return nil
@@ -84,8 +83,8 @@ func PortRequests(cfg *stackconfig.AddonsConfig) []hostports.Request {
 	return out
 }
 
-// PortsHeld are host ports the configured add-ons bind without a value to move them.
-func PortsHeld(cfg *stackconfig.AddonsConfig) []hostports.Held {
+// AddonPortsHeld are host ports the configured add-ons bind without a value to move them.
+func AddonPortsHeld(cfg *stackconfig.AddonsConfig) []hostports.Held {
 	if cfg == nil || cfg.AwsLoadBalancerController == nil {
 		return nil
 	}
