@@ -84,7 +84,7 @@ func stackFile(t *testing.T, path []string, v any, remove bool) []byte {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var node any = doc["config"]
+	node := doc["config"]
 	for i, seg := range path {
 		name, list := strings.CutSuffix(seg, "[]")
 		if i == 0 {
