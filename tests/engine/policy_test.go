@@ -12,6 +12,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"github.com/eks-cilium/eks-cilium/tests/fixtures/badprogram"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -26,7 +27,7 @@ import (
 // the executable's directory, so the binary sits next to a copy of it.
 func buildPolicyPack(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := enginetest.RepoRoot(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "eks-cilium-policy-pack")
 	cmd := exec.Command("go", "build", "-o", bin, "./policies")
@@ -34,7 +35,7 @@ func buildPolicyPack(t *testing.T) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./policies: %v\n%s", err, out)
 	}
-	copyFile(t, filepath.Join(root, "policies", "PulumiPolicy.yaml"), filepath.Join(dir, "PulumiPolicy.yaml"))
+	enginetest.CopyFile(t, filepath.Join(root, "policies", "PulumiPolicy.yaml"), filepath.Join(dir, "PulumiPolicy.yaml"))
 	return bin
 }
 
@@ -66,7 +67,7 @@ func findings(pairs [][2]string) []string {
 // offlineFindings runs the offline evaluator (`render -policy`) over a stack file.
 func offlineFindings(t *testing.T, stackFile string, prog pulumi.RunFunc) []string {
 	t.Helper()
-	cfg, values, err := stackconfig.LoadFile(filepath.Join(repoRoot(t), stackFile))
+	cfg, values, err := stackconfig.LoadFile(filepath.Join(enginetest.RepoRoot(t), stackFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,25 +85,25 @@ func offlineFindings(t *testing.T, stackFile string, prog pulumi.RunFunc) []stri
 // The deliberately wrong program is refused by every mandatory policy in its first preview,
 // under the real engine running the pack built from policies/, and nothing is created.
 func TestEngine_PolicyPackBlocksTheBadProgramInItsFirstPreview(t *testing.T) {
-	s := newEngineStack(t, "badprogram", "tests/fixtures/Pulumi.badprogram.yaml", badprogram.Run)
+	s := enginetest.NewStack(t, "badprogram", "tests/fixtures/Pulumi.badprogram.yaml", badprogram.Run)
 	bin := buildPolicyPack(t)
-	op := s.preview(optpreview.PolicyPacks(bin))
-	if op.err == nil {
-		t.Fatalf("the first preview of the bad program passed the policy pack:\n%s", op.output)
+	op := s.Preview(optpreview.PolicyPacks(bin))
+	if op.Err == nil {
+		t.Fatalf("the first preview of the bad program passed the policy pack:\n%s", op.Output)
 	}
 	blocked := map[string]int{}
-	for _, v := range op.policyViolations() {
+	for _, v := range op.PolicyViolations() {
 		if v.EnforcementLevel == "mandatory" {
 			blocked[v.PolicyName]++
 		}
 	}
 	for _, name := range mandatoryPolicies() {
 		if blocked[name] == 0 {
-			t.Errorf("mandatory policy %s did not block the first preview (blocked: %v)\n%s", name, blocked, op.output)
+			t.Errorf("mandatory policy %s did not block the first preview (blocked: %v)\n%s", name, blocked, op.Output)
 		}
 	}
-	if got := applied(op.calls); len(got) > 0 {
-		t.Errorf("the preview created resources:\n%s", describe(got))
+	if got := enginetest.Applied(op.Calls); len(got) > 0 {
+		t.Errorf("the preview created resources:\n%s", enginetest.Describe(got))
 	}
 	t.Logf("first preview blocked by %v", blocked)
 }
@@ -121,20 +122,20 @@ func TestEngine_OfflinePolicyFindingsEqualTheFirstPreview(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack, func(t *testing.T) {
-			s := newEngineStack(t, tt.stack, tt.file, tt.prog)
-			op := s.preview(optpreview.PolicyPacks(bin))
+			s := enginetest.NewStack(t, tt.stack, tt.file, tt.prog)
+			op := s.Preview(optpreview.PolicyPacks(bin))
 			var pairs [][2]string
-			for _, v := range op.policyViolations() {
+			for _, v := range op.PolicyViolations() {
 				pairs = append(pairs, [2]string{v.PolicyName, v.EnforcementLevel})
 			}
 			engine := findings(pairs)
 			offline := offlineFindings(t, tt.file, tt.prog)
 			if !slices.Equal(engine, offline) {
-				t.Errorf("first preview found %v\noffline found       %v\n%s", engine, offline, op.output)
+				t.Errorf("first preview found %v\noffline found       %v\n%s", engine, offline, op.Output)
 			}
 			wantFail := slices.ContainsFunc(engine, func(f string) bool { return strings.HasSuffix(f, "(mandatory)") })
-			if (op.err != nil) != wantFail {
-				t.Errorf("preview error = %v, want failure %v:\n%s", op.err, wantFail, op.output)
+			if (op.Err != nil) != wantFail {
+				t.Errorf("preview error = %v, want failure %v:\n%s", op.Err, wantFail, op.Output)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -24,7 +25,7 @@ import (
 func buildComponentProvider(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "eks-cilium", "pulumi-resource-eks-cilium")
-	cmd := exec.Command("go", "-C", filepath.Join(repoRoot(t), "provider"), "build", "-o", bin, "./cmd/pulumi-resource-eks-cilium")
+	cmd := exec.Command("go", "-C", filepath.Join(enginetest.RepoRoot(t), "provider"), "build", "-o", bin, "./cmd/pulumi-resource-eks-cilium")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the component provider: %v\n%s", err, out)
 	}
@@ -36,7 +37,7 @@ func runCLI(t *testing.T, env map[string]string, dir string, args ...string) (st
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, requireTool(t, "pulumi"), args...)
+	cmd := exec.CommandContext(ctx, enginetest.RequireTool(t, "pulumi"), args...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	for k, v := range env {
@@ -49,10 +50,10 @@ func runCLI(t *testing.T, env map[string]string, dir string, args ...string) (st
 }
 
 func TestEngine_ComponentProviderSchemaIsValid(t *testing.T) {
-	requireTool(t, "pulumi")
+	enginetest.RequireTool(t, "pulumi")
 	bin := buildComponentProvider(t)
 	// get-schema loads the plugin, prints its schema and binds it, failing on any error.
-	stdout, stderr, err := runCLI(t, engineEnv(t, nil), t.TempDir(), "package", "get-schema", bin)
+	stdout, stderr, err := runCLI(t, enginetest.Env(t, nil), t.TempDir(), "package", "get-schema", bin)
 	if err != nil {
 		t.Fatalf("pulumi package get-schema: %v\n%s", err, stderr)
 	}
@@ -96,10 +97,10 @@ func TestEngine_ComponentProviderSchemaIsValid(t *testing.T) {
 // examples/yaml previews under the real engine with the YAML language host and the component
 // provider built from provider/, which builds the whole platform from the fakes.
 func TestEngine_YamlExamplePreviewsWithTheComponentProvider(t *testing.T) {
-	requireTool(t, "pulumi")
-	requireTool(t, "pulumi-language-yaml")
+	enginetest.RequireTool(t, "pulumi")
+	enginetest.RequireTool(t, "pulumi-language-yaml")
 	bin := buildComponentProvider(t)
-	root := repoRoot(t)
+	root := enginetest.RepoRoot(t)
 
 	dir := t.TempDir()
 	data, err := os.ReadFile(filepath.Join(root, "examples", "yaml", "Pulumi.yaml"))
@@ -122,20 +123,20 @@ func TestEngine_YamlExamplePreviewsWithTheComponentProvider(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.dev.yaml"), []byte("config:\n  aws:region: "+fakeRegion+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.dev.yaml"), []byte("config:\n  aws:region: "+enginetest.Region+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	fs := startFakes(t)
+	fs := enginetest.StartFakes(t, enginetest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stack, err := auto.UpsertStackLocalSource(ctx, "dev", dir, auto.EnvVars(engineEnv(t, fs)))
+	stack, err := auto.UpsertStackLocalSource(ctx, "dev", dir, auto.EnvVars(enginetest.Env(t, fs)))
 	if err != nil {
 		t.Fatalf("creating the YAML stack: %v", err)
 	}
-	s := &engineStack{t: t, fakes: fs, stack: stack}
-	op := s.mustSucceed("preview of examples/yaml", s.preview(optpreview.Diff()))
-	steps := op.steps()
+	s := &enginetest.Stack{T: t, Fakes: fs, Auto: stack}
+	op := s.MustSucceed("preview of examples/yaml", s.Preview(optpreview.Diff()))
+	steps := op.Steps()
 	want := map[string]bool{
 		"eks-cilium:index:Platform":     false,
 		"eks:index:Cluster":             false,
@@ -151,12 +152,12 @@ func TestEngine_YamlExamplePreviewsWithTheComponentProvider(t *testing.T) {
 	}
 	for typ, seen := range want {
 		if !seen {
-			t.Errorf("the preview creates no %s:\n%s", typ, op.output)
+			t.Errorf("the preview creates no %s:\n%s", typ, op.Output)
 		}
 	}
 	checked := 0
-	for _, c := range op.calls {
-		if c.method == "Check" && c.fake == "aws" {
+	for _, c := range op.Calls {
+		if c.Method == "Check" && c.Provider == "aws" {
 			checked++
 		}
 	}

@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"context"
@@ -22,81 +22,91 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// call is one gRPC call the engine made to a fake provider.
-type call struct {
-	seq     int // when the call arrived
-	done    int // when the fake answered (a dependent starts only after this)
-	fake    string
-	method  string
-	token   string // resource or function type
-	name    string // resource name (the last part of the URN)
-	urn     string
-	preview bool
-	err     string
-	inputs  resource.PropertyMap // of Create and Update; the deleted state of Delete
+// Call is one gRPC call the engine made to a fake provider.
+type Call struct {
+	Seq      int    // when the call arrived
+	Done     int    // when the fake answered (a dependent starts only after this)
+	Provider string // the fake: aws, eks, kubernetes
+	Method   string
+	Token    string // resource or function type
+	Name     string // resource name (the last part of the URN)
+	URN      string
+	Preview  bool
+	Err      string
+	Inputs   resource.PropertyMap // of Create and Update; the deleted state of Delete
 }
 
-func (c call) String() string {
+func (c Call) String() string {
 	p := ""
-	if c.preview {
+	if c.Preview {
 		p = " (preview)"
 	}
-	return fmt.Sprintf("#%d %s.%s %s %s%s", c.seq, c.fake, c.method, c.token, c.name, p)
+	return fmt.Sprintf("#%d %s.%s %s %s%s", c.Seq, c.Provider, c.Method, c.Token, c.Name, p)
 }
 
-// callLog records every call of every fake of one test, in arrival order.
-type callLog struct {
+// CallLog records every call of every fake of one test, in arrival order.
+type CallLog struct {
 	mu    sync.Mutex
 	next  int
-	calls []call
+	calls []Call
 }
 
-func (l *callLog) start(c call) int {
+func (l *CallLog) start(c Call) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.next++
-	c.seq = l.next
+	c.Seq = l.next
 	l.calls = append(l.calls, c)
 	return len(l.calls) - 1
 }
 
-func (l *callLog) setInputs(i int, inputs resource.PropertyMap) {
+func (l *CallLog) setInputs(i int, inputs resource.PropertyMap) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.calls[i].inputs = inputs
+	l.calls[i].Inputs = inputs
 }
 
-func (l *callLog) finish(i int, err error) {
+func (l *CallLog) finish(i int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.next++
-	l.calls[i].done = l.next
+	l.calls[i].Done = l.next
 	if err != nil {
-		l.calls[i].err = err.Error()
+		l.calls[i].Err = err.Error()
 	}
 }
 
-// since returns the calls after mark (a value of len(), taken before an operation).
-func (l *callLog) since(mark int) []call {
+// Since returns the calls after mark (a value of Len, taken before an operation).
+func (l *CallLog) Since(mark int) []Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]call(nil), l.calls[mark:]...)
+	return append([]Call(nil), l.calls[mark:]...)
 }
 
-func (l *callLog) len() int {
+// Len is the number of calls so far.
+func (l *CallLog) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.calls)
 }
 
-// applied are the calls that changed (or tried to change) the fake cloud: Create, Update and
-// Delete outside a preview.
-func applied(calls []call) []call {
-	var out []call
+// Describe lists calls one a line, for failure messages.
+func Describe(calls []Call) string {
+	var b strings.Builder
 	for _, c := range calls {
-		switch c.method {
+		fmt.Fprintf(&b, "  %s\n", c)
+	}
+	return b.String()
+}
+
+// Applied are the calls that changed (or tried to change) the fake cloud: Create, Update and
+// Delete outside a preview.
+func Applied(calls []Call) []Call {
+	var out []Call
+	for _, c := range calls {
+		switch c.Method {
 		case "Create", "Update", "Delete":
-			if !c.preview {
+			if !c.Preview {
 				out = append(out, c)
 			}
 		}
@@ -104,14 +114,14 @@ func applied(calls []call) []call {
 	return out
 }
 
-// fake is an in-process resource provider the engine attaches to through
-// PULUMI_DEBUG_PROVIDERS. It checks inputs like the real provider (inputs_test.go), answers
+// Fake is an in-process resource provider the engine attaches to through
+// PULUMI_DEBUG_PROVIDERS. It checks inputs like the real provider (inputs.go), answers
 // like the real provider would (ids, computed outputs, unknowns in preview), and logs every
 // call. Behaviour specific to one provider is in its hooks.
-type fake struct {
+type Fake struct {
 	name    string // the package: aws, eks, kubernetes
 	version string // the SDK version the program pins, reported as the plugin's
-	log     *callLog
+	log     *CallLog
 
 	// outputs adds what the cloud computes on create (or, in preview, marks it unknown).
 	outputs func(token, name string, inputs resource.PropertyMap, preview bool) resource.PropertyMap
@@ -141,9 +151,9 @@ type failure struct {
 	after time.Duration
 }
 
-// failCreate makes every later Create of a resource type fail with msg after the given time,
+// FailCreate makes every later Create of a resource type fail with msg after the given time,
 // as a cloud API would (EKS reports NodeCreationFailure only after waiting for the nodes).
-func (f *fake) failCreate(token, msg string, after time.Duration) {
+func (f *Fake) FailCreate(token, msg string, after time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failOn == nil {
@@ -152,7 +162,7 @@ func (f *fake) failCreate(token, msg string, after time.Duration) {
 	f.failOn[token] = failure{msg, after}
 }
 
-func (f *fake) failure(token string) (failure, bool) {
+func (f *Fake) failure(token string) (failure, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fail, ok := f.failOn[token]
@@ -160,18 +170,18 @@ func (f *fake) failure(token string) (failure, bool) {
 }
 
 // logged wraps one call in the call log.
-func (f *fake) logged(method, token, urn string, preview bool, run func(i int) error) error {
+func (f *Fake) logged(method, token, urn string, preview bool, run func(i int) error) error {
 	name := ""
 	if urn != "" {
 		name = resource.URN(urn).Name()
 	}
-	i := f.log.start(call{fake: f.name, method: method, token: token, name: name, urn: urn, preview: preview})
+	i := f.log.start(Call{Provider: f.name, Method: method, Token: token, Name: name, URN: urn, Preview: preview})
 	err := run(i)
 	f.log.finish(i, err)
 	return err
 }
 
-func (f *fake) mocks() providers.ProviderMocks {
+func (f *Fake) mocks() providers.ProviderMocks {
 	return providers.ProviderMocks{
 		Handshake: func(_ context.Context, in *rpc.ProviderHandshakeRequest) (*rpc.ProviderHandshakeResponse, error) {
 			if err := f.dialEngine(in.GetEngineAddress()); err != nil {
@@ -334,7 +344,7 @@ func (f *fake) mocks() providers.ProviderMocks {
 	}
 }
 
-func (f *fake) dialEngine(addr string) error {
+func (f *Fake) dialEngine(addr string) error {
 	if addr == "" {
 		return nil
 	}
@@ -349,7 +359,7 @@ func (f *fake) dialEngine(addr string) error {
 }
 
 // check validates the inputs of one resource against the real provider's schema.
-func (f *fake) check(token string, in *rpc.CheckRequest) (*rpc.CheckResponse, error) {
+func (f *Fake) check(token string, in *rpc.CheckRequest) (*rpc.CheckResponse, error) {
 	shapes, err := loadShapes()
 	if err != nil {
 		return nil, err
@@ -382,7 +392,7 @@ func (f *fake) check(token string, in *rpc.CheckRequest) (*rpc.CheckResponse, er
 	shape, ok := shapes[token]
 	if !ok {
 		return &rpc.CheckResponse{Failures: []*rpc.CheckFailure{{Reason: fmt.Sprintf(
-			"fake %s provider: no schema for %s; add its Args type to argsOf in tests/engine/inputs_test.go", f.name, token)}}}, nil
+			"fake %s provider: no schema for %s; add its Args type to argsOf in tests/enginetest/inputs.go", f.name, token)}}}, nil
 	}
 	problems := checkShape(shape, news)
 	if token == "aws:ec2/launchTemplate:LaunchTemplate" {
@@ -510,35 +520,49 @@ func withComputed(inputs resource.PropertyMap, preview bool, computed map[string
 	return outs
 }
 
-// fakes are the three fake providers of one test and their shared call log.
-type fakes struct {
-	log        *callLog
-	aws        *fake
-	eks        *fake
-	kubernetes *fake
-	env        string // PULUMI_DEBUG_PROVIDERS
+// Fakes are the fake providers of one test and their shared call log.
+type Fakes struct {
+	Log        *CallLog
+	AWS        *Fake
+	EKS        *Fake
+	Kubernetes *Fake  // nil when the real kubernetes provider runs (Options.RealKubernetes)
+	Env        string // PULUMI_DEBUG_PROVIDERS: where the engine finds the fakes
+}
+
+// Options change what StartFakes serves.
+type Options struct {
+	// RealKubernetes leaves the kubernetes package out of the fakes: the engine then loads
+	// its kubernetes plugin as it would outside the tests (from PATH or the plugin cache).
+	RealKubernetes bool
+	// Kubeconfig, when set, is the kubeconfig (an object in kubeconfig's schema) the fake EKS
+	// cluster reports instead of pulumi-eks's `aws eks get-token` one: a real API server's.
+	Kubeconfig map[string]any
 }
 
 type source string
 
 func (s source) Source() string { return string(s) }
 
-// startFakes serves the fakes until the test ends.
-func startFakes(t *testing.T) *fakes {
+// StartFakes serves the fakes until the test ends.
+func StartFakes(t testing.TB, opts Options) *Fakes {
 	t.Helper()
-	log := &callLog{}
-	fs := &fakes{log: log, aws: newAwsFake(log), eks: newEksFake(log), kubernetes: newKubernetesFake(log)}
+	log := &CallLog{}
+	fs := &Fakes{Log: log, AWS: newAwsFake(log), EKS: newEksFake(log, opts.Kubeconfig)}
+	factories := map[providers.ProviderName]providers.ProviderFactory{
+		"aws": providers.ProviderMockFactory(fs.AWS.mocks()),
+		"eks": providers.ProviderMockFactory(fs.EKS.mocks()),
+	}
+	if !opts.RealKubernetes {
+		fs.Kubernetes = newKubernetesFake(log)
+		factories["kubernetes"] = providers.ProviderMockFactory(fs.Kubernetes.mocks())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	ports, err := providers.StartProviders(ctx, map[providers.ProviderName]providers.ProviderFactory{
-		"aws":        providers.ProviderMockFactory(fs.aws.mocks()),
-		"eks":        providers.ProviderMockFactory(fs.eks.mocks()),
-		"kubernetes": providers.ProviderMockFactory(fs.kubernetes.mocks()),
-	}, source(t.TempDir()))
+	ports, err := providers.StartProviders(ctx, factories, source(t.TempDir()))
 	if err != nil {
 		t.Fatalf("starting the fake providers: %v", err)
 	}
-	fs.env = providers.GetDebugProvidersEnv(ports)
+	fs.Env = providers.GetDebugProvidersEnv(ports)
 	return fs
 }
 

@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"encoding/json"
@@ -8,8 +8,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-func newKubernetesFake(log *callLog) *fake {
-	return &fake{
+func newKubernetesFake(log *CallLog) *Fake {
+	return &Fake{
 		name:    "kubernetes",
 		version: "4.32.0", // go.mod's github.com/pulumi/pulumi-kubernetes/sdk/v4
 		log:     log,

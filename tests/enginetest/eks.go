@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"context"
@@ -18,13 +18,17 @@ import (
 	"google.golang.org/grpc"
 )
 
-func newEksFake(log *callLog) *fake {
-	return &fake{
-		name:      "eks",
-		version:   "3.9.1", // go.mod's github.com/pulumi/pulumi-eks/sdk/v3
-		log:       log,
-		outputs:   func(_, _ string, in resource.PropertyMap, preview bool) resource.PropertyMap { return in },
-		construct: constructEks,
+// newEksFake answers for pulumi-eks. kubeconfig, when not nil, is the kubeconfig its
+// clusters report (a real API server's); otherwise they report pulumi-eks's own shape.
+func newEksFake(log *CallLog, kubeconfig map[string]any) *Fake {
+	return &Fake{
+		name:    "eks",
+		version: "3.9.1", // go.mod's github.com/pulumi/pulumi-eks/sdk/v3
+		log:     log,
+		outputs: func(_, _ string, in resource.PropertyMap, preview bool) resource.PropertyMap { return in },
+		construct: func(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error) {
+			return constructEks(ctx, req, engine, kubeconfig)
+		},
 	}
 }
 
@@ -36,7 +40,7 @@ func newEksFake(log *callLog) *fake {
 // enabledClusterLogTypes, encryptionConfig, accessConfig), the kube-proxy addon unless
 // disabled, access entries and the OIDC provider. Its outputs are derived from the child's
 // outputs, so they are unknown in a preview of a new cluster, as with the real provider.
-func constructEks(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error) {
+func constructEks(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn, kubeconfig map[string]any) (*rpc.ConstructResponse, error) {
 	if req.GetType() != "eks:index:Cluster" {
 		return nil, fmt.Errorf("fake eks: %s is not modelled (only eks:index:Cluster)", req.GetType())
 	}
@@ -66,7 +70,7 @@ func constructEks(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.C
 		if err := inputs.CopyTo(&args); err != nil {
 			return nil, err
 		}
-		return buildEksCluster(pctx, typ, name, raw, &args, options)
+		return buildEksCluster(pctx, typ, name, raw, &args, kubeconfig, options)
 	})
 }
 
@@ -98,7 +102,7 @@ type fakeEksCluster struct {
 	OidcIssuer             pulumi.StringOutput `pulumi:"oidcIssuer"`
 }
 
-func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.PropertyMap, args *eksClusterInputs, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
+func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.PropertyMap, args *eksClusterInputs, fixedKubeconfig map[string]any, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
 	comp := &fakeEksCluster{}
 	if err := ctx.RegisterComponentResource(typ, name, comp, options); err != nil {
 		return nil, err
@@ -217,6 +221,9 @@ func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.Propert
 	}
 
 	kubeconfig := pulumi.All(cluster.Name, cluster.Endpoint, cluster.CertificateAuthority.Data().Elem()).ApplyT(func(v []any) map[string]any {
+		if fixedKubeconfig != nil {
+			return fixedKubeconfig
+		}
 		return fakeKubeconfig(v[0].(string), v[1].(string), v[2].(string))
 	}).(pulumi.MapOutput)
 	comp.Kubeconfig = kubeconfig.ApplyT(func(m map[string]any) any { return m }).(pulumi.AnyOutput)
@@ -293,7 +300,7 @@ func fakeKubeconfig(cluster, endpoint, ca string) map[string]any {
 		"current-context": "aws",
 		"users": []any{map[string]any{"name": "aws", "user": map[string]any{"exec": map[string]any{
 			"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-			"args": []any{"eks", "get-token", "--cluster-name", cluster, "--region", fakeRegion},
+			"args": []any{"eks", "get-token", "--cluster-name", cluster, "--region", Region},
 		}}}},
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"crypto/sha256"
@@ -11,14 +11,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// fakeAccount and fakeRegion are where the fake AWS provider pretends to live.
+// Account and Region are where the fake AWS provider pretends to live.
 const (
-	fakeAccount = "111122223333"
-	fakeRegion  = "eu-west-1"
+	Account = "111122223333"
+	Region  = "eu-west-1"
 )
 
-func newAwsFake(log *callLog) *fake {
-	return &fake{
+func newAwsFake(log *CallLog) *Fake {
+	return &Fake{
 		name:    "aws",
 		version: "6.83.4", // go.mod's github.com/pulumi/pulumi-aws/sdk/v6
 		log:     log,
@@ -75,7 +75,7 @@ func awsAutoname(token, name string, olds, news resource.PropertyMap) resource.P
 }
 
 func arn(service, resourcePath string) string {
-	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, fakeRegion, fakeAccount, resourcePath)
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, Region, Account, resourcePath)
 }
 
 // awsOutputs are what AWS computes for each resource type the program creates.
@@ -100,7 +100,7 @@ func awsOutputs(token, name string, in resource.PropertyMap, preview bool) resou
 			qname = str("name")
 		}
 		computed["arn"] = arn("sqs", qname)
-		computed["url"] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", fakeRegion, fakeAccount, qname)
+		computed["url"] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, qname)
 	case "aws:cloudwatch/eventRule:EventRule":
 		rname, _ := computed["name"].(string)
 		computed["arn"] = arn("events", "rule/"+rname)
@@ -114,17 +114,17 @@ func awsOutputs(token, name string, in resource.PropertyMap, preview bool) resou
 		computed["latestVersion"] = 1
 		computed["defaultVersion"] = 1
 	case "aws:iam/role:Role":
-		computed["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", fakeAccount, str("name"))
+		computed["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, str("name"))
 		computed["uniqueId"] = "AROA" + strings.ToUpper(id[:8])
 	case "aws:kms/key:Key":
 		computed["keyId"] = id
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-		computed["arn"] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", fakeAccount, strings.TrimPrefix(str("url"), "https://"))
+		computed["arn"] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", Account, strings.TrimPrefix(str("url"), "https://"))
 	case "aws:eks/cluster:Cluster":
 		host := strings.ToUpper(id[len(id)-8:]) + "0123456789ABCDEF0123456789ABCD"
-		computed["endpoint"] = "https://" + host + ".gr7." + fakeRegion + ".eks.amazonaws.com"
+		computed["endpoint"] = "https://" + host + ".gr7." + Region + ".eks.amazonaws.com"
 		computed["certificateAuthority"] = map[string]any{"data": base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n"))}
-		computed["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{"issuer": "https://oidc.eks." + fakeRegion + ".amazonaws.com/id/" + host}}}}
+		computed["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{"issuer": "https://oidc.eks." + Region + ".amazonaws.com/id/" + host}}}}
 		computed["status"] = "ACTIVE"
 		computed["platformVersion"] = "eks.1"
 		// vpcConfig is an input whose clusterSecurityGroupId and vpcId EKS fills in.
@@ -163,16 +163,16 @@ func awsInvoke(token string, args resource.PropertyMap) (resource.PropertyMap, e
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
 		for i, z := range "abc" {
-			names = append(names, fakeRegion+string(z))
+			names = append(names, Region+string(z))
 			ids = append(ids, fmt.Sprintf("euw1-az%d", i+1))
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": fakeRegion}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": Region}), nil
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": fakeRegion, "region": fakeRegion, "id": fakeRegion}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "region": Region, "id": Region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"accountId": fakeAccount, "arn": "arn:aws:iam::" + fakeAccount + ":user/ci", "userId": "AIDAFAKE", "id": fakeAccount}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/ci", "userId": "AIDAFAKE", "id": Account}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name, ok := args["name"]
 		if !ok || !name.IsString() {
