@@ -306,6 +306,15 @@ func (f *Fake) mocks() providers.ProviderMocks {
 			})
 			return &emptypb.Empty{}, err
 		},
+		Read: func(_ context.Context, in *rpc.ReadRequest) (*rpc.ReadResponse, error) {
+			var resp *rpc.ReadResponse
+			err := f.logged("Read", string(resource.URN(in.GetUrn()).Type()), in.GetUrn(), false, func(int) error {
+				// The fake cloud never drifts: a refresh reads back what was deployed.
+				resp = &rpc.ReadResponse{Id: in.GetId(), Properties: in.GetProperties(), Inputs: in.GetInputs()}
+				return nil
+			})
+			return resp, err
+		},
 		Invoke: func(_ context.Context, in *rpc.InvokeRequest) (*rpc.InvokeResponse, error) {
 			var resp *rpc.InvokeResponse
 			err := f.logged("Invoke", in.GetTok(), "", in.GetPreview(), func(int) error {
