@@ -2,8 +2,6 @@ package localkube
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -88,7 +86,6 @@ type Cluster struct {
 	Etcd, APIServer, ControllerManager, Scheduler *Process
 
 	standIn *standIn
-	t       testing.TB
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler and waits
@@ -99,7 +96,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.ServiceCIDR == "" {
 		opts.ServiceCIDR = eksDefaultServiceCIDR
 	}
-	c := &Cluster{Dir: t.TempDir(), t: t}
+	c := &Cluster{Dir: t.TempDir()}
 	// On failure, the end of every log says what went wrong; the full logs are in Dir.
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -350,13 +347,6 @@ func firstIP(cidr string) (string, error) {
 	copy(out, ip)
 	out[3]++
 	return out.String(), nil
-}
-
-// TLSConfig trusts the cluster's CA, for clients the test builds itself.
-func (c *Cluster) TLSConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(c.CA.CertPEM)
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // Events lists the events of a namespace, oldest first, for failure messages.

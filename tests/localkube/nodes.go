@@ -43,12 +43,14 @@ type Node struct {
 	Pods        int
 }
 
-// T3Medium is a node of dev's node group: a t3.medium with maxPods 110. Allocatable CPU and
-// memory are what EKS's AL2023 AMI leaves of 2 vCPUs and 4 GiB after its kube and system
-// reservations (amazon-eks-ami nodeadm's kube-reserved formula), rounded down.
+// T3Medium is a node of dev's node group: a t3.medium (2 vCPUs, 4 GiB) with maxPods 110.
+// Allocatable CPU and memory approximate what EKS leaves after its reservations, computed,
+// not read from a real node: kube-reserved CPU 6% of the first core and 1% of the second
+// (70m), memory 255 MiB + 11 MiB per pod (1465 MiB at 110 pods), a 100 MiB eviction threshold
+// (amazon-eks-ami's kube-reserved formula), rounded down from the remaining ~2.5 GiB.
 func T3Medium(name, zone, ip string) Node {
 	return Node{Name: name, Zone: zone, InstanceType: "t3.medium", NodeGroup: "general", IP: ip,
-		CPU: "1930m", Memory: "3300Mi", Pods: 110}
+		CPU: "1930m", Memory: "2400Mi", Pods: 110}
 }
 
 // Kubelets plays the kubelets of the simulated nodes: see the package comment.

@@ -1,0 +1,17 @@
+// Package realkube is the real-control-plane lane: the program (program.Run, inline through
+// the Automation API, as in tests/engine) deploys a stack with the real pulumi-kubernetes
+// provider into a real Kubernetes control plane (tests/localkube), from the real charts served
+// offline (tests/chartmirror), with AWS and EKS faked (tests/enginetest; the fake EKS cluster
+// answers with the local API server's kubeconfig). The pool scenario adds Cilium's real
+// operator, run outside the cluster against the same API server.
+//
+// See docs/realkube.md for what is real, what is simulated, the versions and how to run it:
+//
+//	export PATH="$(scripts/install-pulumi-cli | tail -n 1):$PATH"
+//	export PATH="$(scripts/install-kube | tail -n 1):$PATH"
+//	export PATH="$(scripts/install-pulumi-kubernetes | tail -n 1):$PATH"
+//	export PATH="$(scripts/install-cilium-operator | tail -n 1):$PATH"
+//	go test -count=1 -v ./tests/realkube/...
+//
+// Without the binaries the tests skip with a one-line reason; with CI=true they fail.
+package realkube
