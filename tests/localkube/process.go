@@ -46,6 +46,13 @@ func StartProcess(t testing.TB, name, logDir, bin string, args []string, env map
 	return p
 }
 
+// Launch is StartProcess for callers that stop the process themselves (goroutines, where a
+// test may not call t.Fatal): nothing stops it at the end of the test but Stop and, should
+// the test binary die, Pdeathsig.
+func Launch(name, logDir, bin string, args []string, env map[string]string) (*Process, error) {
+	return startProcess(name, logDir, bin, args, env)
+}
+
 func startProcess(name, logDir, bin string, args []string, env map[string]string) (*Process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -3,6 +3,7 @@ package realkube
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -101,8 +102,12 @@ func (o *Operator) restart(pod string) {
 			return
 		}
 	}
-	port := localkube.FreePort(o.t)
-	o.proc = localkube.StartProcess(o.t, fmt.Sprintf("cilium-operator-%d", n), o.lane.Cluster.Dir, o.bin, []string{
+	port, err := freePort()
+	if err != nil {
+		o.t.Errorf("operator pod %s: %v", pod, err)
+		return
+	}
+	proc, err := localkube.Launch(fmt.Sprintf("cilium-operator-%d", n), o.lane.Cluster.Dir, o.bin, []string{
 		"--config-dir=" + configDir,
 		"--k8s-kubeconfig-path=" + o.lane.Cluster.KubeconfigPath,
 		// CiliumNodes here have no Node behind them (no agents run); the operator's GC
@@ -118,6 +123,11 @@ func (o *Operator) restart(pod string) {
 		"K8S_NODE_NAME":        o.podNode(pod),
 		"CILIUM_K8S_NAMESPACE": charts.Namespace,
 	})
+	if err != nil {
+		o.t.Errorf("operator pod %s: %v", pod, err)
+		return
+	}
+	o.proc = proc
 	o.starts = append(o.starts, OperatorStart{Pod: pod, Config: cm.Data, At: time.Now()})
 }
 
@@ -155,4 +165,14 @@ func (o *Operator) Tail(lines int) string {
 		return "(the operator never started)"
 	}
 	return o.proc.Tail(lines)
+}
+
+// freePort is a free port on 127.0.0.1 for the operator's API.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
