@@ -64,11 +64,7 @@ func (r Release) IsCilium() bool {
 
 // Planned is a release the program creates.
 type Planned struct {
-	URN   string
 	Chart string
-	// Parent and Provider are the URNs of the component it belongs to and of its kubernetes
-	// provider, for an import.
-	Parent, Provider string
 }
 
 // Held is what the stack's state knows of a release.
@@ -142,8 +138,6 @@ type Inputs struct {
 	Nodes    int
 	Releases []Release
 	Pending  []Pending
-	// Claims are releases ("namespace/name") the user declares the stack's (-claim).
-	Claims map[string]bool
 	// ForceUnlock clears a lock whose holder repair cannot see (-force-unlock).
 	ForceUnlock bool
 	// ClearPendingCreates clears pending creates of resources other than releases, which
@@ -290,32 +284,9 @@ func decideRelease(r Release, in Inputs) (Step, *Refusal) {
 		pending = r.State.Pending
 		s.URN, s.Parent, s.Provider = r.State.URN, r.State.Parent, r.State.Provider
 	}
-	if r.Program != nil {
-		// The program's URN and parents are the ones `pulumi up` registers; the state's
-		// pending operation names the same URN.
-		if s.URN == "" {
-			s.URN = r.Program.URN
-		}
-		if s.Parent == "" {
-			s.Parent = r.Program.Parent
-		}
-		if s.Provider == "" {
-			s.Provider = r.Program.Provider
-		}
-	}
 	s.ClearPending = pending
-	claimed := in.Claims[r.Key()]
-	owned := r.State != nil || claimed
-	s.Found = found(r, held, pending, claimed)
-
-	if claimed && r.State == nil && r.Helm != nil && r.Program != nil && r.Helm.Chart != r.Program.Chart {
-		return s, &Refusal{
-			Subject: r.Key(),
-			Reason: fmt.Sprintf("claimed with -claim, but Helm release %s has chart %s and the stack installs chart %s there",
-				r.Key(), r.Helm.Chart, r.Program.Chart),
-			WayForward: "it is not this stack's release: drop -claim " + r.Key(),
-		}
-	}
+	owned := r.State != nil
+	s.Found = found(r, held, pending)
 
 	status := ""
 	if r.Helm != nil {
@@ -425,20 +396,21 @@ func notOwned(r Release) *Refusal {
 	if r.Program != nil && r.Program.Chart != r.Helm.Chart {
 		reason += fmt.Sprintf("; the stack installs chart %s under that name", r.Program.Chart)
 	}
-	way := fmt.Sprintf("if an interrupted update of this stack installed it and its pending operation was cleared since (e.g. by `pulumi refresh --clear-pending-creates`), claim it: -claim %s; ", r.Key())
-	if r.Program != nil && r.Program.Chart != r.Helm.Chart {
-		way = ""
-	}
+	var way string
 	if r.IsCilium() {
-		way += "otherwise the cluster runs a Cilium this stack does not manage: do not uninstall it (that takes the CNI off every node); import it into the state (pulumi import) or deploy the stack to another cluster"
+		way = "the cluster runs a Cilium this stack does not manage: do not uninstall it (that takes the CNI off every node); " +
+			"import it into the state under the stack's Cilium component (pulumi import kubernetes:helm.sh/v3:Release NAME " + r.Key() +
+			" --parent ... --provider ...) or deploy the stack to another cluster"
 	} else {
-		way += fmt.Sprintf("otherwise remove it (helm uninstall --namespace %s %s) or rename it, then `pulumi up`", r.Namespace, r.Name)
+		way = fmt.Sprintf("if nothing of yours runs from it, remove it (helm uninstall --namespace %s %s) and run `pulumi up`; "+
+			"if this stack installed it and its interrupted create was cleared from the state since (e.g. by `pulumi refresh --clear-pending-creates`), "+
+			"import it instead (pulumi import kubernetes:helm.sh/v3:Release NAME %s --parent ... --provider ...)", r.Namespace, r.Name, r.Key())
 	}
 	return &Refusal{Subject: r.Key(), Reason: reason, WayForward: way}
 }
 
 // found describes what repair found of a release.
-func found(r Release, held bool, pending string, claimed bool) string {
+func found(r Release, held bool, pending string) string {
 	var parts []string
 	if r.Helm == nil {
 		parts = append(parts, "no Helm release")
@@ -452,8 +424,6 @@ func found(r Release, held bool, pending string, claimed bool) string {
 		parts = append(parts, "in the state")
 	case pending != "":
 		parts = append(parts, "not in the state, its "+opNoun(pending)+" interrupted")
-	case claimed:
-		parts = append(parts, "not in the state, claimed with -claim")
 	default:
 		parts = append(parts, "not in the state")
 	}
