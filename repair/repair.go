@@ -62,8 +62,8 @@ var programReleases = map[string]string{
 	charts.Namespace + "/" + charts.CiliumRelease:                 charts.CiliumChart,
 	charts.Namespace + "/" + charts.MetricsServerRelease:          charts.MetricsServerChart,
 	charts.Namespace + "/" + charts.LoadBalancerControllerRelease: charts.LoadBalancerControllerChart,
-	"kube-system/karpenter":     "karpenter",
-	"kube-system/karpenter-crd": "karpenter-crd",
+	"kube-system/karpenter":                                       "karpenter",
+	"kube-system/karpenter-crd":                                   "karpenter-crd",
 }
 
 // Run repairs the stack and returns the exit status.
