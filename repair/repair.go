@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -160,7 +161,8 @@ func run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "\nrun again with -yes to do this; then `pulumi up`\n")
 		return nil
 	}
-	if err := carryOut(ctx, o.Out, stack, st, kc, plan, histories); err != nil {
+	proj := projectInfo{dir: o.Dir, name: string(project.Name), stackConfigDir: project.StackConfigDir, env: o.Env}
+	if err := carryOut(ctx, o.Out, stack, proj, st, kc, plan, histories); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Out, "\nrepaired: run `pulumi up -s %s` to converge\n", o.Stack)
@@ -246,7 +248,7 @@ func gatherReleases(ctx context.Context, kc *cluster, held []heldRelease, histor
 
 // carryOut does the plan: Helm first (rollbacks, marks, uninstalls: they need no lock), then
 // the lock, then the state's pending operations, then adoptions (an import takes the lock).
-func carryOut(ctx context.Context, out io.Writer, stack auto.Stack, st *state, kc *cluster, plan triage.Plan, histories map[string][]*release.Release) error {
+func carryOut(ctx context.Context, out io.Writer, stack auto.Stack, proj projectInfo, st *state, kc *cluster, plan triage.Plan, histories map[string][]*release.Release) error {
 	fmt.Fprintln(out)
 	for _, s := range plan.Releases {
 		ns, name, _ := strings.Cut(s.Release, "/")
@@ -301,7 +303,7 @@ func carryOut(ctx context.Context, out io.Writer, stack auto.Stack, st *state, k
 		if !s.Adopt {
 			continue
 		}
-		if err := adopt(ctx, stack, s); err != nil {
+		if err := adopt(ctx, stack.Name(), proj, s); err != nil {
 			return fmt.Errorf("adopting %s into the state: %w", s.Release, err)
 		}
 		fmt.Fprintf(out, "%s: adopted into the state as %s\n", s.Release, s.URN)
@@ -322,18 +324,55 @@ func markFailed(cfg *action.Configuration, history []*release.Release) error {
 	return cfg.Releases.Update(newest)
 }
 
+// projectInfo is where the stack's project is and what it runs with.
+type projectInfo struct {
+	dir, name, stackConfigDir string
+	env                       map[string]string
+}
+
 // adopt imports a release into the state under its component with its provider (`pulumi
 // import`; the provider reads the release by "namespace/name").
-func adopt(ctx context.Context, stack auto.Stack, s triage.Step) error {
+//
+// The import runs in a scratch project of the same name with runtime yaml and a copy of the
+// stack's config file (which holds the passphrase's salt): an import does not run the program,
+// but the CLI loads the project's language plugin all the same, and the Go one is not always
+// installed beside the CLI (pulumi-language-yaml is built into every Pulumi distribution and
+// into scripts/install-pulumi-cli). The stack is the same one: same backend, same project name.
+func adopt(ctx context.Context, stackName string, proj projectInfo, s triage.Step) error {
 	if s.URN == "" || s.Parent == "" || s.Provider == "" {
 		return fmt.Errorf("the state does not say under which component and provider %s belongs", s.Release)
+	}
+	scratch, err := os.MkdirTemp("", "repair-import-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	yaml := fmt.Sprintf("name: %s\nruntime: yaml\ndescription: repair's scratch project for an import (no program)\n", proj.name)
+	if err := os.WriteFile(filepath.Join(scratch, "Pulumi.yaml"), []byte(yaml), 0o600); err != nil {
+		return err
+	}
+	stackFile := "Pulumi." + stackName + ".yaml"
+	config, err := os.ReadFile(filepath.Join(proj.dir, proj.stackConfigDir, stackFile))
+	if err != nil {
+		return fmt.Errorf("reading the stack's config file: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(scratch, stackFile), config, 0o600); err != nil {
+		return err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(scratch), auto.EnvVars(proj.env))
+	if err != nil {
+		return err
+	}
+	stack, err := auto.SelectStack(ctx, stackName, ws)
+	if err != nil {
+		return err
 	}
 	name := s.URN[strings.LastIndex(s.URN, "::")+2:]
 	provider := s.Provider
 	if i := strings.LastIndex(provider, "::"); i > 0 {
 		provider = provider[:i]
 	}
-	_, err := stack.ImportResources(ctx,
+	_, err = stack.ImportResources(ctx,
 		optimport.Resources([]*optimport.ImportResource{{
 			Type: releaseType, Name: name, ID: s.Release, Parent: "parent", Provider: "provider",
 		}}),

@@ -64,6 +64,8 @@ type Kubelets struct {
 	podIPs  map[string]string // pod uid -> address
 	nextIP  netip.Addr
 	onStart []func(*corev1.Pod)
+	holds   map[int]func(*corev1.Pod) bool
+	nextID  int
 }
 
 // StartKubelets starts the loop that plays the kubelets of the nodes added with AddNode. It
@@ -119,6 +121,40 @@ func (k *Kubelets) OnPodStart(f func(*corev1.Pod)) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.onStart = append(k.onStart, f)
+}
+
+// Hold keeps the pods for which held returns true from starting (they stay Pending, as on a
+// node whose kubelet cannot pull their images), until the returned function is called, which
+// starts them. It lets a test stop a Helm install or upgrade at its wait.
+func (k *Kubelets) Hold(held func(*corev1.Pod) bool) (release func()) {
+	k.mu.Lock()
+	if k.holds == nil {
+		k.holds = map[int]func(*corev1.Pod) bool{}
+	}
+	id := k.nextID
+	k.nextID++
+	k.holds[id] = held
+	k.mu.Unlock()
+	return func() {
+		k.mu.Lock()
+		delete(k.holds, id)
+		k.mu.Unlock()
+		for _, key := range k.pods.ListKeys() {
+			k.queue.Add(key)
+		}
+	}
+}
+
+// held reports whether a hold keeps the pod from starting.
+func (k *Kubelets) held(pod *corev1.Pod) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, h := range k.holds {
+		if h(pod) {
+			return true
+		}
+	}
+	return false
 }
 
 // AddNode registers a node as an EKS node joins: Ready, with Cilium's startup taint. The
@@ -240,6 +276,9 @@ func (k *Kubelets) sync(ctx context.Context, key string) error {
 		return err
 	}
 	if pod.Status.Phase != "" && pod.Status.Phase != corev1.PodPending {
+		return nil
+	}
+	if k.held(pod) {
 		return nil
 	}
 	started := k.startedStatus(pod, node)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -61,8 +62,18 @@ type standIn struct {
 	ca     *CA
 	client kubernetes.Interface // set once the API server runs
 
-	mu    sync.Mutex
-	calls []PodEndpointCall
+	mu      sync.Mutex
+	calls   []PodEndpointCall
+	onAdmit []func(PodEndpointCall)
+}
+
+// OnAdmission calls f for every admission request the stand-in receives, before it answers;
+// f may block, as a slow webhook does (the API server gives up after the webhook's
+// timeoutSeconds). It lets a test hold an object's write, e.g. to stop a Helm upgrade midway.
+func (c *Cluster) OnAdmission(f func(PodEndpointCall)) {
+	c.standIn.mu.Lock()
+	defer c.standIn.mu.Unlock()
+	c.standIn.onAdmit = append(c.standIn.onAdmit, f)
 }
 
 func startStandIn(t testing.TB, ca *CA) (*standIn, error) {
@@ -197,6 +208,12 @@ func (s *standIn) answer(svc *corev1.Service, w http.ResponseWriter, r *http.Req
 	if r.Method == http.MethodPost && json.Unmarshal(body, &review) == nil && review.Kind == "AdmissionReview" && review.Request != nil {
 		call.Kind, call.Operation = review.Request.Kind.Kind, review.Request.Operation
 		call.Object = strings.TrimPrefix(review.Request.Namespace+"/"+review.Request.Name, "/")
+		s.mu.Lock()
+		hooks := slices.Clone(s.onAdmit)
+		s.mu.Unlock()
+		for _, f := range hooks {
+			f(call)
+		}
 		call.Answer = "allowed"
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{

@@ -1,0 +1,205 @@
+package repair
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eks-cilium/eks-cilium/components/karpenter"
+	"github.com/eks-cilium/eks-cilium/repair/triage"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+)
+
+// The Karpenter names are written out (the command does not link pulumi-aws): they must be
+// the component's.
+func TestProgramReleases_AreTheComponentsReleases(t *testing.T) {
+	for key, chart := range map[string]string{
+		karpenter.Namespace + "/" + karpenter.ReleaseName:    karpenter.ChartName,
+		karpenter.Namespace + "/" + karpenter.CRDReleaseName: karpenter.CRDChart,
+	} {
+		if got, ok := programReleases[key]; !ok || got != chart {
+			t.Errorf("programReleases[%q] = %q, %v; want %q", key, got, ok, chart)
+		}
+	}
+}
+
+// writeLock writes a lock file as the file backend does (backend/diy/lock.go).
+func writeLock(t *testing.T, root, stackPath string, l lockFile) {
+	t.Helper()
+	dir := filepath.Join(root, ".pulumi", "locks", stackPath)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(l)
+	if err := os.WriteFile(filepath.Join(dir, "5f0c2b7e-lock.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deadPid is the pid of a process that has ended.
+func deadPid(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// livePulumi starts a process whose program is named pulumi (a copy of sleep).
+func livePulumi(t *testing.T) int {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "pulumi")
+	data, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+func TestReadLock_TellsDeadLiveAndForeignHolders(t *testing.T) {
+	host, _ := os.Hostname()
+	tests := []struct {
+		name      string
+		stackPath string // under .pulumi/locks; "" writes none
+		lock      func(t *testing.T) lockFile
+		want      triage.LockState
+		why       string
+	}{
+		{"no lock", "", nil, triage.LockNone, ""},
+		{"a lock whose process ended", "organization/eks-cilium/dev",
+			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
+			triage.LockDead, "no longer runs on this host"},
+		{"a lock of a running pulumi", "organization/eks-cilium/dev",
+			func(t *testing.T) lockFile { return lockFile{Pid: livePulumi(t), Username: "me", Hostname: host} },
+			triage.LockLive, "is a running pulumi"},
+		{"a lock whose pid now belongs to another program", "organization/eks-cilium/dev",
+			func(t *testing.T) lockFile { return lockFile{Pid: os.Getpid(), Username: "me", Hostname: host} },
+			triage.LockDead, "no longer runs"},
+		{"a lock of another host", "organization/eks-cilium/dev",
+			func(t *testing.T) lockFile { return lockFile{Pid: 1, Username: "ci", Hostname: "runner-" + host} },
+			triage.LockUnknown, "cannot see whether it still runs"},
+		{"a lock in the legacy layout", "dev",
+			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
+			triage.LockDead, ""},
+		{"another stack's lock", "organization/eks-cilium/prod",
+			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
+			triage.LockNone, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			if tt.stackPath != "" {
+				l := tt.lock(t)
+				l.Timestamp = time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)
+				writeLock(t, root, tt.stackPath, l)
+			}
+			got, err := readLock("file://"+root, "eks-cilium", "dev")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tt.want || !strings.Contains(got.Why, tt.why) {
+				t.Errorf("readLock = %v (%s; %s), want %v saying %q", got.State, got.Holder, got.Why, tt.want, tt.why)
+			}
+		})
+	}
+}
+
+func TestReadLock_RefusesBackendsItCannotRead(t *testing.T) {
+	for _, url := range []string{"https://api.pulumi.com", "s3://bucket/state"} {
+		if _, err := readLock(url, "eks-cilium", "dev"); err == nil || !strings.Contains(err.Error(), "file://") {
+			t.Errorf("readLock(%s) = %v, want an error saying it reads file:// backends", url, err)
+		}
+	}
+}
+
+func rel(version int, status release.Status) *release.Release {
+	return &release.Release{Name: "cilium", Namespace: "kube-system", Version: version,
+		Info:  &release.Info{Status: status},
+		Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "cilium", Version: "1.19.6"}}}
+}
+
+func TestRecord_FindsTheLastDeployedRevision(t *testing.T) {
+	tests := []struct {
+		name    string
+		history []*release.Release // newest first
+		want    triage.Record
+	}{
+		{"pending-upgrade over a deployed revision",
+			[]*release.Release{rel(2, release.StatusPendingUpgrade), rel(1, release.StatusDeployed)},
+			triage.Record{Chart: "cilium", Version: "1.19.6", Revision: 2, Status: "pending-upgrade", LastDeployed: 1}},
+		{"pending-upgrade over a failed and a superseded revision",
+			[]*release.Release{rel(4, release.StatusPendingUpgrade), rel(3, release.StatusFailed), rel(2, release.StatusSuperseded), rel(1, release.StatusSuperseded)},
+			triage.Record{Chart: "cilium", Version: "1.19.6", Revision: 4, Status: "pending-upgrade", LastDeployed: 2}},
+		{"pending-install, nothing deployed",
+			[]*release.Release{rel(1, release.StatusPendingInstall)},
+			triage.Record{Chart: "cilium", Version: "1.19.6", Revision: 1, Status: "pending-install"}},
+		{"deployed",
+			[]*release.Release{rel(3, release.StatusDeployed), rel(2, release.StatusSuperseded)},
+			triage.Record{Chart: "cilium", Version: "1.19.6", Revision: 3, Status: "deployed", LastDeployed: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := record(tt.history); *got != tt.want {
+				t.Errorf("record = %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+// The state's releases: resources and pending operations, by their outputs or (a pending
+// create) their inputs, secrets unwrapped.
+func TestState_ListsReleasesAndPendingOperations(t *testing.T) {
+	secret := func(v string) map[string]any {
+		data, _ := json.Marshal(v)
+		return map[string]any{sigKey: secretSig, "plaintext": string(data)}
+	}
+	const ciliumURN = "urn:pulumi:dev::eks-cilium::eks-cilium:index:Cilium$kubernetes:helm.sh/v3:Release::eks-cilium-dev"
+	const lbcURN = "urn:pulumi:dev::eks-cilium::eks-cilium:index:AwsLoadBalancerController$kubernetes:helm.sh/v3:Release::eks-cilium-dev-aws-lbc"
+	s := &state{deployment: apitype.DeploymentV3{
+		Resources: []apitype.ResourceV3{
+			{URN: ciliumURN, Type: releaseType, Outputs: map[string]any{"name": "cilium", "namespace": secret("kube-system")}},
+			{URN: "urn:pulumi:dev::eks-cilium::aws:iam/role:Role::r", Type: "aws:iam/role:Role"},
+		},
+		PendingOperations: []apitype.OperationV2{
+			{Type: apitype.OperationTypeUpdating, Resource: apitype.ResourceV3{URN: ciliumURN, Type: releaseType}},
+			{Type: apitype.OperationTypeCreating, Resource: apitype.ResourceV3{URN: lbcURN, Type: releaseType,
+				Inputs: map[string]any{"name": "aws-load-balancer-controller", "namespace": "kube-system"}, Parent: "p", Provider: "prov::id"}},
+			{Type: apitype.OperationTypeCreating, Resource: apitype.ResourceV3{URN: "urn:pulumi:dev::eks-cilium::aws:iam/role:Role::q", Type: "aws:iam/role:Role"}},
+		},
+	}}
+	got := s.releases()
+	want := []heldRelease{
+		{namespace: "kube-system", name: "cilium", held: triage.Held{URN: ciliumURN, InState: true, Pending: triage.OpUpdating}},
+		{namespace: "kube-system", name: "aws-load-balancer-controller", held: triage.Held{URN: lbcURN, Pending: triage.OpCreating, Parent: "p", Provider: "prov::id"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("releases = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("release %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if p := s.pending(); len(p) != 1 || p[0].Type != "aws:iam/role:Role" || p[0].Op != triage.OpCreating {
+		t.Errorf("pending = %+v, want the role's create only", p)
+	}
+}
