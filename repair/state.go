@@ -176,7 +176,7 @@ func kubeconfigBytes(v any) []byte {
 
 // clearPendingOperations drops every pending operation from the state: the state edit
 // Pulumi documents for pending operations an interrupted update left
-// (https://www.pulumi.com/docs/iac/troubleshooting/#interrupted-update-recovery: export,
+// (https://www.pulumi.com/docs/iac/operations/troubleshooting/interrupted-updates/: export,
 // remove them from pending_operations, import). `pulumi refresh --clear-pending-creates`
 // clears creates only and refreshes every resource besides; the edit changes nothing else.
 func clearPendingOperations(ctx context.Context, stack auto.Stack, s *state) error {

@@ -14,9 +14,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
 
@@ -25,31 +22,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := repair.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("repair", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o := repair.Options{Out: stdout}
-	fs.StringVar(&o.Stack, "stack", "", "the stack to repair (required)")
-	fs.StringVar(&o.Dir, "dir", ".", "the Pulumi project's directory (holding Pulumi.yaml)")
-	fs.BoolVar(&o.Yes, "yes", false, "do the repair (without it, repair only prints what it would do)")
-	fs.BoolVar(&o.ForceUnlock, "force-unlock", false, "clear a lock held by an update on another host, once you know that update is gone")
-	fs.BoolVar(&o.ClearPendingCreates, "clear-pending-creates", false,
-		"clear interrupted creates of resources other than Helm releases, once you have checked they do not exist or imported them")
-	if err := fs.Parse(args); err != nil {
-		return repair.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "repair: unexpected arguments %q\n", fs.Args())
-		return repair.ExitUsage
-	}
-	if o.Stack == "" {
-		fmt.Fprintln(stderr, "repair: -stack is required: the name of the stack to repair")
-		return repair.ExitUsage
-	}
-	return repair.Run(ctx, o)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -330,9 +331,19 @@ func TestRealKube_RepairRefusesAReleaseTheStackDoesNotOwn(t *testing.T) {
 		t.Error("repair removed the release it refused")
 	}
 
-	// The way forward, as a user runs it: helm uninstall, then up.
-	if _, err := action.NewUninstall(l.helmConfig(t)).Run(charts.LoadBalancerControllerRelease); err != nil {
-		t.Fatalf("helm uninstall: %v", err)
+	// The way forward, as a user runs it: helm uninstall each release it names (the up killed
+	// Karpenter's install as well, when its pods had not started yet), then up.
+	ways := regexp.MustCompile(`helm uninstall --namespace (\S+) ([^\s)]+)\)`).FindAllStringSubmatch(out, -1)
+	if len(ways) == 0 {
+		t.Fatal("no helm uninstall in the way forward")
+	}
+	for _, w := range ways {
+		if w[1] != charts.Namespace {
+			t.Fatalf("the way forward names namespace %s", w[1])
+		}
+		if _, err := action.NewUninstall(l.helmConfig(t)).Run(w[2]); err != nil {
+			t.Fatalf("helm uninstall %s: %v", w[2], err)
+		}
 	}
 	l.Stack.MustSucceed("up after the way forward", l.Stack.Up())
 	l.requireAllDeployed(t, "after the way forward")
