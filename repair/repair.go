@@ -111,6 +111,17 @@ func run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if orphans := orphanPlugins(who.URL); len(orphans) > 0 {
+		// A plugin that outlived its CLI may still be changing the cluster: as good as a
+		// running update.
+		why := "the plugins of an update whose CLI is gone still run, and may still be changing the cluster: " + strings.Join(orphans, ", ") +
+			"; stop them (kill PID)"
+		if lock.State == triage.LockNone {
+			lock.Holder = "no lock"
+		}
+		lock.State = triage.LockLive
+		lock.Why = strings.TrimPrefix(lock.Why+"; "+why, "; ")
+	}
 	in := triage.Inputs{Stack: o.Stack, Lock: lock, ForceUnlock: o.ForceUnlock, ClearPendingCreates: o.ClearPendingCreates}
 	if lock.State == triage.LockLive {
 		// Nothing else is read: what a running update works on looks broken while it works.

@@ -2,10 +2,12 @@ package repair
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,5 +203,68 @@ func TestState_ListsReleasesAndPendingOperations(t *testing.T) {
 	}
 	if p := s.pending(); len(p) != 1 || p[0].Type != "aws:iam/role:Role" || p[0].Op != triage.OpCreating {
 		t.Errorf("pending = %+v, want the role's create only", p)
+	}
+}
+
+// copyProgram copies a program of PATH under another name, so that the process's name is
+// that name.
+func copyProgram(t *testing.T, program, dir, name string) string {
+	t.Helper()
+	src, err := exec.LookPath(program)
+	if err != nil {
+		t.Skipf("no %s on PATH", program)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// start starts a command in a process group of its own and stops the group when the test
+// ends.
+func start(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+}
+
+func TestOrphanPlugins_FindsThePluginsOfThisBackendWhoseCLIIsGone(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	dir := t.TempDir()
+	backend := "file://" + dir
+	plugin := copyProgram(t, "sleep", dir, "pulumi-resource-fake")
+	cli := copyProgram(t, "sh", dir, "pulumi")
+
+	orphan := exec.Command(plugin, "60")
+	orphan.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+backend)
+	start(t, orphan)
+	other := exec.Command(plugin, "60")
+	other.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+backend+"-other")
+	start(t, other)
+	// A plugin whose parent is a running pulumi belongs to a live update, not to a dead one.
+	live := exec.Command(cli, "-c", plugin+" 60 & wait")
+	live.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+backend)
+	start(t, live)
+
+	want := fmt.Sprintf("%d pulumi-resource", orphan.Process.Pid) // comm: the first 15 bytes of the name
+	var got []string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		// The live update's plugin shows up once the shell has started it.
+		if got = orphanPlugins(backend); len(got) == 1 && got[0] == want {
+			break
+		}
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("orphanPlugins = %v, want [%s]", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -286,4 +287,68 @@ func pulumiRuns(pid int) bool {
 		return true // no /proc: the process exists, assume it is the update
 	}
 	return strings.HasPrefix(strings.TrimSpace(string(comm)), "pulumi")
+}
+
+// orphanPlugins lists the Pulumi plugins of this backend that outlived their CLI: a provider
+// or language plugin sits in a process group of its own, so a killed `pulumi` leaves it
+// running, and a provider plugin goes on with what it was doing (a Helm install finishes
+// behind the state's back). A plugin is the backend's when its environment carries the same
+// PULUMI_BACKEND_URL (the CLI passes its environment on); it is orphaned when its parent is
+// not a pulumi process. Only this host's processes are visible (Linux /proc); elsewhere none
+// are found.
+func orphanPlugins(backendURL string) []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := []byte("PULUMI_BACKEND_URL=" + backendURL + "\x00")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm := procComm(pid)
+		if !strings.HasPrefix(comm, "pulumi-resource") && !strings.HasPrefix(comm, "pulumi-language") {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(append([]byte{0}, env...), append([]byte{0}, want...)) {
+			continue
+		}
+		if ppid := procParent(pid); ppid > 0 && strings.HasPrefix(procComm(ppid), "pulumi") {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%d %s", pid, comm))
+	}
+	return out
+}
+
+// procComm is a process's program name, "" when it is gone.
+func procComm(pid int) string {
+	comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(comm))
+}
+
+// procParent is a process's parent pid (proc(5): the 4th field of stat, after the
+// parenthesised program name), 0 when unknown.
+func procParent(pid int) int {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	s := string(stat)
+	i := strings.LastIndex(s, ")")
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
