@@ -158,6 +158,25 @@ func (c *cluster) use(ctx context.Context, rel *release.Release) (triage.Use, er
 	return u, nil
 }
 
+// agentDaemonSet is the name of Cilium's agent DaemonSet in the cilium chart 1.19.6
+// (templates/cilium-agent/daemonset.yaml, metadata.name: {{ .Values.name }}, whose default is
+// cilium; the stack does not set it). The pre-flight check's is cilium-pre-flight-check.
+const agentDaemonSet = "cilium"
+
+// installsAgent reports whether a release's manifest holds Cilium's agent DaemonSet.
+func installsAgent(rel *release.Release) bool {
+	objs, err := manifestObjects(rel.Manifest)
+	if err != nil {
+		return false
+	}
+	for _, o := range objs {
+		if o.GetKind() == "DaemonSet" && o.GetName() == agentDaemonSet {
+			return true
+		}
+	}
+	return false
+}
+
 // runningPods lists the running pods of a workload, by the selector of the live object (the
 // manifest's may differ from what runs); none when the workload does not exist.
 func (c *cluster) runningPods(ctx context.Context, kind, namespace, name string) ([]string, error) {

@@ -247,7 +247,9 @@ func gatherReleases(ctx context.Context, kc *cluster, held []heldRelease, histor
 		}
 		histories[key] = h
 		r.Helm = record(h)
+		r.CNI = key == charts.Namespace+"/"+charts.CiliumRelease
 		if len(h) > 0 {
+			r.CNI = r.CNI || installsAgent(h[0])
 			if r.Use, err = kc.use(ctx, h[0]); err != nil {
 				return nil, err
 			}

@@ -38,9 +38,6 @@ const (
 	OpImporting = "importing"
 )
 
-// CiliumChart is the chart whose release is the cluster's CNI (charts.CiliumChart).
-const CiliumChart = "cilium"
-
 // Release is one Helm release of the stack as each source sees it.
 type Release struct {
 	Namespace, Name string
@@ -52,15 +49,17 @@ type Release struct {
 	Helm *Record
 	// Use is what depends on it in the cluster.
 	Use Use
+	// CNI: the release installs Cilium's agent, the CNI of every node (the stack's Cilium
+	// release, or a release whose manifest holds the agent DaemonSet). Not every release of
+	// the cilium chart does: the pre-flight check's runs no agent.
+	CNI bool
 }
 
 // Key is "namespace/name".
 func (r Release) Key() string { return r.Namespace + "/" + r.Name }
 
-// IsCilium reports whether the release installs Cilium, by the program's chart or Helm's.
-func (r Release) IsCilium() bool {
-	return (r.Program != nil && r.Program.Chart == CiliumChart) || (r.Helm != nil && r.Helm.Chart == CiliumChart)
-}
+// IsCilium reports whether the release is the cluster's CNI (Release.CNI).
+func (r Release) IsCilium() bool { return r.CNI }
 
 // Planned is a release the program creates.
 type Planned struct {

@@ -11,7 +11,7 @@ const (
 )
 
 func cilium(helm *Record, state *Held) Release {
-	return Release{Namespace: "kube-system", Name: "cilium", Program: &Planned{Chart: "cilium"}, Helm: helm, State: state}
+	return Release{Namespace: "kube-system", Name: "cilium", Program: &Planned{Chart: "cilium"}, Helm: helm, State: state, CNI: true}
 }
 
 func lbc(helm *Record, state *Held, use Use) Release {
@@ -96,6 +96,12 @@ func TestDecide_PlansEachReleaseByItsHelmStatusStateAndUse(t *testing.T) {
 			name: "an interrupted Cilium install on a cluster without nodes: uninstalled",
 			in:   Inputs{Nodes: 0, Releases: []Release{cilium(rec("cilium", StatusPendingInstall, 1, 0), &Held{URN: ciliumURN, Pending: OpCreating})}},
 			want: map[string]want{"kube-system/cilium": {uninstall: true, clearPending: OpCreating}},
+		},
+		{
+			name: "an interrupted install of Cilium's pre-flight check (the cilium chart, no agent): uninstalled on a cluster with nodes",
+			in: Inputs{Nodes: 2, Releases: []Release{{Namespace: "kube-system", Name: "cilium-preflight", Program: &Planned{Chart: "cilium"},
+				Helm: rec("cilium", StatusPendingInstall, 1, 0), State: &Held{URN: "urn:x", Pending: OpCreating}}}},
+			want: map[string]want{"kube-system/cilium-preflight": {uninstall: true, clearPending: OpCreating}},
 		},
 		{
 			name: "Helm finished an install the state never recorded: adopted",
