@@ -117,7 +117,7 @@ func run(ctx context.Context, o Options) error {
 		why := "the plugins of an update whose CLI is gone still run, and may still be changing the cluster: " + strings.Join(orphans, ", ") +
 			"; stop them (kill PID)"
 		if lock.State == triage.LockNone {
-			lock.Holder = "no lock"
+			lock.Holder = "no lock, but plugins of an ended update"
 		}
 		lock.State = triage.LockLive
 		lock.Why = strings.TrimPrefix(lock.Why+"; "+why, "; ")

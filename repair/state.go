@@ -205,7 +205,6 @@ type lockFile struct {
 	Username  string    `json:"username"`
 	Hostname  string    `json:"hostname"`
 	Timestamp time.Time `json:"timestamp"`
-	path      string
 }
 
 // readLock finds the stack's lock in a file:// backend. The backend keeps one file per
