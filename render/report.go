@@ -186,7 +186,7 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 		}
 	}
 	cp := rep.CriticalPath
-	b.WriteString("\nTime to ready (DESIGN.md typical durations)\n")
+	b.WriteString("\nTime to ready (typical durations: docs/design.md)\n")
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
 	for _, step := range cp.Path {
 		fmt.Fprintf(&b, "  -> %-40s %s min\n", shortURN(step.URN), minutes(step.Minutes))

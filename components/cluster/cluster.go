@@ -94,7 +94,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 	// pulumi-eks v3.9.1 keeps aws-node away only with all three of: no default node group,
 	// UseDefaultVpcCni (else it installs its own vpc-cni addon) and removing the bootstrapped
-	// vpc-cni addon (DESIGN.md, "pulumi-eks v3.9.1 facts").
+	// vpc-cni addon (nodejs/eks/cluster/cluster.ts at v3.9.1: :915-951, :1082-1086, :1737-1742;
+	// docs/design.md, "pulumi-eks v3.9.1").
 	remove := pulumi.StringArray{pulumi.String("vpc-cni")}
 	var kubeProxy *eks.KubeProxyAddonOptionsArgs
 	if args.KubeProxyReplacement {

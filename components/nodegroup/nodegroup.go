@@ -19,7 +19,8 @@ import (
 const Token = "eks-cilium:index:NodeGroup"
 
 // NodePolicies are the managed policies of the node role: exactly these two. Without the VPC
-// CNI the node needs no AmazonEKS_CNI_Policy (DESIGN.md, "EKS facts").
+// CNI the node needs no AmazonEKS_CNI_Policy (that policy is the VPC CNI's own permissions:
+// https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html; docs/design.md, "The node role").
 //
 // ECR: AmazonEC2ContainerRegistryReadOnly, not the narrower PullOnly the node-role page
 // recommends (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).

@@ -43,7 +43,9 @@ func checkNoVpcCni(res policyx.AnalyzerResource, _ map[string]any) []string {
 }
 
 // checkEksClusterKeepsAwsNodeAway checks the three pulumi-eks v3.9.1 inputs that, together,
-// leave a new cluster without aws-node (see DESIGN.md, "pulumi-eks v3.9.1 facts").
+// leave a new cluster without aws-node (pulumi-eks v3.9.1 nodejs/eks/cluster/cluster.ts:
+// skipDefaultNodeGroup :915-951, useDefaultVpcCni :1082-1086, defaultAddonsToRemove
+// :1737-1742; docs/design.md, "pulumi-eks v3.9.1").
 func checkEksClusterKeepsAwsNodeAway(props property.Map) []string {
 	var out []string
 	if v, p := lookup(props, "skipDefaultNodeGroup"); p != unknown && !(v.IsBool() && v.AsBool()) {

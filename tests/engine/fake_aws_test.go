@@ -23,8 +23,8 @@ func newAwsFake(log *callLog) *fake {
 		version: "6.83.4", // go.mod's github.com/pulumi/pulumi-aws/sdk/v6
 		log:     log,
 		outputs: awsOutputs,
-		// DESIGN.md, "Typical durations": EKS control plane 9–16 min, node group 2–4, NAT
-		// gateway 1–2, CoreDNS addon ~1.
+		// docs/design.md, "Typical durations": EKS control plane 9–16 min, node group 2–4,
+		// NAT gateway 1–2, CoreDNS addon ~1.
 		takes: map[string]time.Duration{
 			"aws:eks/cluster:Cluster":       900 * time.Millisecond,
 			"aws:eks/nodeGroup:NodeGroup":   300 * time.Millisecond,

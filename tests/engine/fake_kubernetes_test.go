@@ -14,7 +14,7 @@ func newKubernetesFake(log *callLog) *fake {
 		version: "4.32.0", // go.mod's github.com/pulumi/pulumi-kubernetes/sdk/v4
 		log:     log,
 		outputs: kubernetesOutputs,
-		// DESIGN.md, "Typical durations": Helm release 1–2 min.
+		// docs/design.md, "Typical durations": Helm release 1–2 min.
 		takes:       map[string]time.Duration{"kubernetes:helm.sh/v3:Release": 150 * time.Millisecond},
 		checkConfig: checkKubeconfig,
 	}

@@ -123,7 +123,7 @@ type fake struct {
 	construct func(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error)
 	// checkConfig checks the provider's own configuration.
 	checkConfig func(news resource.PropertyMap) []inputProblem
-	// takes is how long a Create of a type takes: the typical durations of DESIGN.md at
+	// takes is how long a Create of a type takes: the typical durations of docs/design.md at
 	// 100 ms a minute, so a missing dependency shows as an overlap in the call log instead
 	// of being hidden by instant answers.
 	takes map[string]time.Duration
