@@ -6,7 +6,7 @@
 // network reaches the Pod Identity agent, an NLB with instance targets answers), and destroys
 // everything again, also when a check fails.
 //
-//	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -tags e2e -timeout 90m -v ./tests/e2e
+//	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -trimpath -tags e2e -timeout 90m -v ./tests/e2e
 //
 // Duration: about 45 minutes (EKS control plane 9–16 min, node group 2–4 min, Cilium and
 // CoreDNS 2–3 min, add-ons 2–4 min, checks 5–12 min with the NLB, destroy 10–15 min). Cost:

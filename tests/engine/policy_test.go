@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -29,11 +28,7 @@ func buildPolicyPack(t *testing.T) string {
 	root := repoRoot(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "eks-cilium-policy-pack")
-	cmd := exec.Command("go", "build", "-o", bin, "./policies")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./policies: %v\n%s", err, out)
-	}
+	buildLikeTheLanguageHost(t, filepath.Join(root, "policies"), bin)
 	copyFile(t, filepath.Join(root, "policies", "PulumiPolicy.yaml"), filepath.Join(dir, "PulumiPolicy.yaml"))
 	return bin
 }

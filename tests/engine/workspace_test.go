@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -25,11 +24,16 @@ import (
 // installHint is how to get the CLI the tests need.
 const installHint = `export PATH="$(scripts/install-pulumi-cli | tail -n 1):$PATH"   # builds the pinned CLI from the Go module proxy`
 
-// repoRoot is the repository root (tests/engine/../..).
+// repoRoot is the repository root (tests/engine/../..). `go test` runs a test binary in its
+// package's directory; the path runtime.Caller reports is no use here, because under
+// -trimpath (docs/build-cache.md) it is the import path, not a directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // requireTool returns the path of a program on PATH. Without it the test skips with a
