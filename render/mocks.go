@@ -77,6 +77,9 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		sort.Strings(r.DependsOn)
 	}
 	outs := args.Inputs.Copy()
+	if args.TypeToken == "eks:index:Cluster" && r.URN != "" {
+		outs["eksCluster"] = eksClusterReference(r.URN, args.Name, c.known)
+	}
 	if !c.known {
 		c.record(r)
 		// A preview of a new resource: the provider has not created it, so no ID and no
@@ -111,6 +114,23 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["name"] = resource.NewProperty(args.Name + "-0000000")
 	}
 	return id, outs, nil
+}
+
+// eksClusterReference stands for the aws:eks/cluster:Cluster pulumi-eks creates inside
+// eks:index:Cluster, whose version the node groups read (cluster.Cluster.Version). The program
+// reads a resource output by looking the resource up by URN, and the mock monitor knows only
+// what the program registered: the remote component, not its children. So the reference points
+// at the component's own URN, typed as the child: the lookup answers with the component's
+// registration, whose echoed inputs carry the version pulumi-eks passes to its child
+// (nodejs/eks/cluster/cluster.ts: version: args.version).
+func eksClusterReference(componentURN, name string, known bool) resource.PropertyValue {
+	id := resource.MakeComputed(resource.NewProperty(""))
+	if known {
+		id = resource.NewProperty(name)
+	}
+	return resource.NewProperty(resource.ResourceReference{
+		URN: resource.URN(componentURN), Type: "aws:eks/cluster:Cluster", Name: name + "-eksCluster", ID: id,
+	})
 }
 
 // newURN names a resource exactly as the mock monitor does.

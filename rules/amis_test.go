@@ -28,8 +28,18 @@ func TestAmiParameter_IsTheSSMPathOfEachAMIType(t *testing.T) {
 			t.Errorf("AmiParameter(%s, %s, %q) = %q, %v; want %q", tt.amiType, tt.minor, tt.release, got, err, tt.want)
 		}
 	}
-	if _, err := AmiParameter("AL2_x86_64", "1.35", ""); err == nil {
-		t.Error("AL2 has no parameter here and must be an error")
+}
+
+func TestAmiParameter_RefusesUnknownAmiTypes(t *testing.T) {
+	for _, amiType := range []string{"AL2_x86_64", "WINDOWS_CORE_2022_x86_64", "", "al2023_x86_64_standard"} {
+		got, err := AmiParameter(amiType, "1.35", "")
+		if err == nil {
+			t.Errorf("AmiParameter(%q) = %q, want an error", amiType, got)
+			continue
+		}
+		if !strings.Contains(err.Error(), `"`+amiType+`"`) {
+			t.Errorf("AmiParameter(%q) error does not name the AMI type: %v", amiType, err)
+		}
 	}
 }
 
