@@ -186,7 +186,7 @@ func checkVersions(prev *Deployed, cfg stackconfig.Config) (notices []string, re
 		case d > 1:
 			refusals = append(refusals, stackconfig.Problem{Key: keyClusterVersion, Value: value,
 				Rule: fmt.Sprintf("EKS updates the control plane one minor at a time (update-cluster.html: \"you can update only one minor version at a time\"): %s to %s skips %d", v.KubernetesVersion, cfg.Cluster.Version, d-1),
-				Fix:  fmt.Sprintf("first update to %s (pulumi up), then to the next minor", versions.NextMinor(v.KubernetesVersion))})
+				Fix:  fmt.Sprintf("first update to %s (`pulumi up` with version: %q), then to %s", versions.NextMinor(v.KubernetesVersion), versions.NextMinor(v.KubernetesVersion), versions.NextMinor(versions.NextMinor(v.KubernetesVersion)))})
 		case d < -1:
 			refusals = append(refusals, stackconfig.Problem{Key: keyClusterVersion, Value: value,
 				Rule: "EKS version rollback returns the control plane to the previous minor only, within 7 days of the in-place upgrade from it (rollback-cluster.html)",

@@ -204,10 +204,15 @@ func (p *Plan) upgradeSteps() ([]Step, []string) {
 		if to == "" || from == to || (from == "" && was.Addons != nil) {
 			continue // EKS's default, unchanged, or a new addon (created, not upgraded)
 		}
+		why := fmt.Sprintf("EKS updates no addon after a control-plane upgrade (updating-an-add-on.html): the addon table's version for %s", v.ControlPlane)
+		if name == versions.CoreDNS && cfg.Cluster.CorednsVersion != "" {
+			why = "set by " + stackconfig.KeyCluster + ".corednsVersion"
+		}
 		if from == "" {
 			from = "(not exported)"
+			why += "; pinned for the first time (it ran the version EKS chose at creation)"
 		}
-		add(StepAddon, name, from, to, fmt.Sprintf("EKS updates no addon after a control-plane upgrade (updating-an-add-on.html): the addon table's version for %s; its pods are replaced within the addon's disruption budget (about 1 min)", v.ControlPlane))
+		add(StepAddon, name, from, to, why+"; its pods are replaced within the addon's disruption budget (about 1 min)")
 	}
 
 	nodeTarget := v.NodeVersion()
@@ -229,9 +234,8 @@ func (p *Plan) upgradeSteps() ([]Step, []string) {
 		if nv := was.NodeVersion(g); nv != "" {
 			change("kubernetesVersion", nv, nodeTarget)
 		}
-		if g.KubernetesVersion != "" || g.AmiVersion != "" {
-			change("amiVersion", unpinned(g.AmiVersion), unpinned(ng.AmiVersion))
-		}
+		// A group deployed before amiVersion was exported ran the recommended image.
+		change("amiVersion", unpinned(g.AmiVersion), unpinned(ng.AmiVersion))
 		if g.MaxPods != 0 {
 			change("maxPods", fmt.Sprint(g.MaxPods), fmt.Sprint(p.IP.NodeGroups[i].MaxPods))
 		}

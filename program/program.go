@@ -13,7 +13,6 @@ import (
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
-	"github.com/eks-cilium/eks-cilium/versions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
@@ -152,17 +151,15 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		}
 		groups = append(groups, group)
 	}
-	// The EKS addons' versions as EKS reports them, and the charts' versions: an upgrade never
-	// moves an addon back, and the plan lists what changes.
+	// The EKS addons' and the charts' versions: an upgrade never moves an addon back, and the
+	// plan lists what changes. Plain values, not the addons' outputs: on a first `up` the
+	// addons come after the node groups, and an output waiting for a resource that failed
+	// would keep every output (the pool the guard protects among them) from being recorded.
 	addonVersions := pulumi.Map{}
-	if p.CoreDns != nil {
-		addonVersions[versions.CoreDNS] = p.CoreDns.AddonVersion
-	}
-	if p.PodIdentityAgent != nil {
-		addonVersions[versions.PodIdentityAgent] = p.PodIdentityAgent.AddonVersion
-	}
-	if v := p.Plan.Versions.Addons[versions.KubeProxy]; v != "" {
-		addonVersions[versions.KubeProxy] = pulumi.String(v)
+	for name, v := range p.Plan.Versions.Addons {
+		if v != "" {
+			addonVersions[name] = pulumi.String(v)
+		}
 	}
 	chartVersions := pulumi.Map{}
 	if a := cfg.Addons; a != nil {
