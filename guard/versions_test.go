@@ -125,7 +125,11 @@ func TestCheck_VersionRules(t *testing.T) {
 		}, key: "eks-cilium:cilium.version", rule: "same update as Kubernetes", fix: "first eks-cilium:cilium.version: 1.20.0 with eks-cilium:cluster.version kept at \"1.34\""},
 		{name: "Cilium 1.18 to 1.19 with 1.33 to 1.34: Cilium first", edit: func(c *stackconfig.Config) {
 			c.Cluster.Version, c.Cilium.Version = "1.34", "1.19.6"
-		}, prev: func(o map[string]any) { o["kubernetesVersion"] = "1.33"; setGroups(o, "1.33"); o["ciliumVersion"] = "1.18.14" },
+		}, prev: func(o map[string]any) {
+			o["kubernetesVersion"] = "1.33"
+			setGroups(o, "1.33")
+			o["ciliumVersion"] = "1.18.14"
+		},
 			key: "eks-cilium:cilium.version", fix: "first eks-cilium:cilium.version: 1.19.6"},
 		{name: "even a Cilium patch waits for the Kubernetes update", edit: func(c *stackconfig.Config) {
 			c.Cluster.Version, c.Cilium.Version = "1.35", "1.19.7"

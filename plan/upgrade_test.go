@@ -21,7 +21,7 @@ func deployedAt(t *testing.T, kube string, edit func(map[string]any)) *guard.Dep
 		"ipamMode": "cluster-pool", "routingMode": "tunnel", "podCidrMaskSize": 24.0, "kubeProxyReplacement": true,
 		"podCidrs":          []any{"10.200.0.0/16"},
 		"kubernetesVersion": kube, "ciliumVersion": "1.19.6", "ciliumInitialVersion": "1.18.14",
-		"nodeGroups": []any{map[string]any{"name": "general", "kubernetesVersion": kube, "amiVersion": "v20260714", "maxPods": 110.0, "labels": map[string]any{}}},
+		"nodeGroups":    []any{map[string]any{"name": "general", "kubernetesVersion": kube, "amiVersion": "v20260714", "maxPods": 110.0, "labels": map[string]any{}}},
 		"addonVersions": map[string]any{"coredns": "v1.13.2-eksbuild.7"},
 		"chartVersions": map[string]any{},
 	}
