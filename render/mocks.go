@@ -23,6 +23,9 @@ type cloud struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	// states are the registrations by URN, for pulumi:pulumi:getResource: hosts that pass
+	// every invoke to the mocks (pulumi-go-provider's integration server) ask here.
+	states map[string]resource.PropertyMap
 }
 
 var _ pulumi.MockResourceMonitor = (*cloud)(nil)
@@ -79,6 +82,7 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	outs := args.Inputs.Copy()
 	if args.TypeToken == "eks:index:Cluster" && r.URN != "" {
 		outs["eksCluster"] = eksClusterReference(r.URN, args.Name, c.known)
+		defer func() { c.remember(r.URN, r.ID, outs) }()
 	}
 	if !c.known {
 		c.record(r)
@@ -163,8 +167,27 @@ func (c *cloud) stackReference(args pulumi.MockResourceArgs) (string, resource.P
 	}, nil
 }
 
+// remember keeps a registration's outputs for pulumi:pulumi:getResource.
+func (c *cloud) remember(urn, id string, outs resource.PropertyMap) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.states == nil {
+		c.states = map[string]resource.PropertyMap{}
+	}
+	c.states[urn] = resource.PropertyMap{"urn": resource.NewProperty(urn), "id": resource.NewProperty(id), "state": resource.NewProperty(outs)}
+}
+
 func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "pulumi:pulumi:getResource":
+		// The SDK's own mock monitor answers this from what the program registered; a host
+		// that forwards it (pulumi-go-provider's integration server) gets the same answer here.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if st, ok := c.states[args.Args["urn"].StringValue()]; ok {
+			return st, nil
+		}
+		return nil, fmt.Errorf("render: unknown resource %s", args.Args["urn"].StringValue())
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		// The render cannot ask AWS; it assumes the region's zones are <region>a, b, c, ...
 		var names []resource.PropertyValue
