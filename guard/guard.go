@@ -23,6 +23,8 @@ type Deployed struct {
 	// KubeProxyReplacement is the deployed cluster.kubeProxyReplacement; nil when the stack was
 	// last deployed by a version of the program that did not export it.
 	KubeProxyReplacement *bool
+	// Versions are the deployed Kubernetes, Cilium, node image, addon and chart versions.
+	Versions DeployedVersions
 }
 
 // The values this version of the program always deploys.
@@ -70,6 +72,7 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 	default:
 		bad = append(bad, fmt.Sprintf("kubeProxyReplacement (want a boolean, got %v)", v))
 	}
+	d.Versions = readVersions(outputs, &bad)
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {
 		bad = append(bad, fmt.Sprintf("podCidrs (want a non-empty list, got %v)", outputs["podCidrs"]))
@@ -102,6 +105,9 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 		return warnings, nil
 	}
 	var pool, cluster, refusedAlways stackconfig.Problems
+	versionNotices, versionRefusals := checkVersions(prev, cfg)
+	warnings = append(append(warnings, prev.Versions.Skipped...), versionNotices...)
+	refusedAlways = append(refusedAlways, versionRefusals...)
 	pool = append(pool, checkPool(prev, cfg)...)
 	if prev.IpamMode != IpamMode {
 		pool = append(pool, stackconfig.Problem{

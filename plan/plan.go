@@ -41,8 +41,13 @@ type Plan struct {
 	// host-network add-on's planned ports.
 	HostPorts *hostports.Map
 	// Notices are what whoever runs `pulumi up` must know: escape hatches in use, where the
-	// deployment must run from.
+	// deployment must run from, the checks skipped for outputs an older deployment lacks.
 	Notices []string
+	// Versions are the Kubernetes, Cilium and addon versions this update deploys.
+	Versions Versions
+	// Upgrade is what this update changes against the previous deployment, in the order the
+	// engine makes the changes; nil on a first deployment.
+	Upgrade []Step
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -98,9 +103,14 @@ func New(in Inputs) (*Plan, error) {
 		refusals.Sort()
 		return nil, refusals
 	}
-	ip.Warnings = append(ip.Warnings, warnings...)
+	vers, versionWarnings, versionNotices := decideVersions(cfg, in.Previous)
+	ip.Warnings = append(append(ip.Warnings, warnings...), versionWarnings...)
 	ip.Warnings.Sort()
-	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: append(notices, configNotices(cfg)...)}, nil
+	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers,
+		Notices: append(append(notices, configNotices(cfg)...), versionNotices...)}
+	steps, stepNotices := p.upgradeSteps()
+	p.Upgrade, p.Notices = steps, append(p.Notices, stepNotices...)
+	return p, nil
 }
 
 // configNotices are the notices of a valid configuration itself, whatever was deployed before.
@@ -124,7 +134,7 @@ func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
 // CiliumInput is what the Cilium values are rendered from. k8sServiceHost is the endpoint
 // host when known; the component passes the cluster's endpoint once it exists.
 func (p *Plan) CiliumInput(k8sServiceHost string) charts.CiliumInput {
-	return ciliumInput(p.Config, p.IP, k8sServiceHost)
+	return ciliumInput(p.Config, p.IP, k8sServiceHost, p.Versions.UpgradeCompatibility)
 }
 
 // CiliumValues are the Cilium release's Helm values, with k8sServiceHost as given.
@@ -132,7 +142,7 @@ func (p *Plan) CiliumValues(k8sServiceHost string) (map[string]any, error) {
 	return charts.CiliumValues(p.CiliumInput(k8sServiceHost))
 }
 
-func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string) charts.CiliumInput {
+func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost, upgradeCompatibility string) charts.CiliumInput {
 	expected := 0
 	for _, ng := range cfg.NodeGroups {
 		expected += ng.DesiredSize
@@ -150,6 +160,7 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string)
 		HubbleRelay:          cfg.Cilium.HubbleRelay,
 		Encryption:           cfg.Cilium.Encryption,
 		ExpectedNodes:        expected,
+		UpgradeCompatibility: upgradeCompatibility,
 		Extra:                cfg.Cilium.Values,
 	}
 }
@@ -158,7 +169,7 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string)
 // own Cilium values), kube-proxy and the Pod Identity agent hold, and a port for each listener
 // of each host-network add-on.
 func hostPortMap(cfg stackconfig.Config, ip *ipplan.Plan) (*hostports.Map, error) {
-	values, err := charts.CiliumValues(ciliumInput(cfg, ip, ""))
+	values, err := charts.CiliumValues(ciliumInput(cfg, ip, "", ""))
 	if err != nil {
 		return nil, err
 	}

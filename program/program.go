@@ -38,9 +38,11 @@ func Run(ctx *pulumi.Context) error {
 	return err
 }
 
-// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement is
-// missing from stacks last deployed before it was exported; the guard then skips that check.
-var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement"}
+// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement and
+// the version outputs are missing from stacks last deployed before they were exported; the
+// guard then skips those checks and says so.
+var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement",
+	"kubernetesVersion", "ciliumVersion", "ciliumInitialVersion", "ciliumPreflight", "nodeGroups", "addonVersions", "chartVersions"}
 
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
@@ -132,15 +134,44 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		cidrs[i] = c.String()
 	}
 	groups := pulumi.Array{}
-	for _, ng := range ip.NodeGroups {
-		groups = append(groups, pulumi.Map{
+	for i, ng := range ip.NodeGroups {
+		group := pulumi.Map{
 			"name":          pulumi.String(ng.Name),
 			"instanceTypes": pulumi.ToStringArray(ng.InstanceTypes),
 			"maxPods":       pulumi.Int(ng.MaxPods),
 			"eniMaxPods":    pulumi.Int(ng.ENIMaxPods),
 			"minSize":       pulumi.Int(ng.MinSize),
 			"maxSize":       pulumi.Int(ng.MaxSize),
-		})
+			// Read back by the day-2 guard and the upgrade plan: what the nodes run.
+			"amiVersion": pulumi.String(cfg.NodeGroups[i].AmiVersion),
+			"labels":     pulumi.ToStringMap(nonNil(cfg.NodeGroups[i].Labels)),
+		}
+		if i < len(p.NodeGroups) {
+			group["kubernetesVersion"] = p.NodeGroups[i].KubernetesVersion
+		}
+		groups = append(groups, group)
+	}
+	// The EKS addons' and the charts' versions: an upgrade never moves an addon back, and the
+	// plan lists what changes. Plain values, not the addons' outputs: on a first `up` the
+	// addons come after the node groups, and an output waiting for a resource that failed
+	// would keep every output (the pool the guard protects among them) from being recorded.
+	addonVersions := pulumi.Map{}
+	for name, v := range p.Plan.Versions.Addons {
+		if v != "" {
+			addonVersions[name] = pulumi.String(v)
+		}
+	}
+	chartVersions := pulumi.Map{}
+	if a := cfg.Addons; a != nil {
+		if a.MetricsServer != nil {
+			chartVersions[plan.ChartMetricsServer] = pulumi.String(a.MetricsServer.Version)
+		}
+		if a.AwsLoadBalancerController != nil {
+			chartVersions[plan.ChartLoadBalancerController] = pulumi.String(a.AwsLoadBalancerController.Version)
+		}
+	}
+	if cfg.Karpenter != nil {
+		chartVersions[plan.ChartKarpenter] = pulumi.String(cfg.Karpenter.Version)
 	}
 	// The add-ons' host ports, for firewall rules and for anyone adding a host-network chart.
 	planned := pulumi.Array{}
@@ -151,7 +182,7 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"purpose": pulumi.String(e.Purpose),
 		})
 	}
-	return map[string]pulumi.Input{
+	outputs := map[string]pulumi.Input{
 		"hostPorts":       planned,
 		"kubeconfig":      p.Kubeconfig,
 		"clusterName":     p.ClusterName,
@@ -165,8 +196,15 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"routingMode":     pulumi.String("tunnel"),
 		// Read back by the day-2 guard: the switch cannot be made on a running cluster.
 		"kubeProxyReplacement": pulumi.Bool(cfg.Cluster.KubeProxyReplacement),
-		"ciliumVersion":        pulumi.String(cfg.Cilium.Version),
+		// Read back by the guard: the control plane's version as EKS reports it (a failed
+		// update leaves the deployed one), the Cilium release's chart version, and the first
+		// Cilium ever deployed (upgradeCompatibility, for the stack's life).
+		"kubernetesVersion":    p.Cluster.Version,
+		"ciliumVersion":        p.Cilium.Release.Version,
+		"ciliumInitialVersion": pulumi.String(p.Plan.Versions.CiliumInitial),
 		"nodeGroups":           groups,
+		"addonVersions":        addonVersions,
+		"chartVersions":        chartVersions,
 		"ipPlan": pulumi.Map{
 			"nodeCidrsTotal":      pulumi.Float64(float64(ip.NodeCIDRsTotal)),
 			"nodeCidrsNeeded":     pulumi.Int(ip.NodeCIDRsNeeded),
@@ -174,4 +212,17 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"usablePodIPsPerNode": pulumi.Int(ip.UsablePodIPsPerNode),
 		},
 	}
+	// The pre-flight release of a Cilium minor change; the next update, with unchanged
+	// versions, removes it.
+	if p.Cilium.PreflightRelease != nil {
+		outputs["ciliumPreflight"] = p.Cilium.PreflightRelease.Version
+	}
+	return outputs
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }

@@ -167,10 +167,11 @@ func TestSchema_NestedTypesKeepCiliumAndStackKeyNames(t *testing.T) {
 			"name": "string", "version": "string", "serviceCidr": "string", "kubeProxyReplacement": "boolean",
 			"endpointPublicAccess": "boolean", "publicAccessCidrs": "array", "adminPrincipalArns": "array",
 			"kmsKeyArn": "string", "corednsVersion": "string", "protect": "boolean", "allowClusterReplacement": "boolean",
+			"allowVersionRollback": "boolean",
 		}, nil},
 		{"nodeGroups", map[string]string{
 			"name": "string", "instanceTypes": "array", "minSize": "integer", "desiredSize": "integer",
-			"maxSize": "integer", "maxPods": "integer", "amiType": "string", "capacityType": "string",
+			"maxSize": "integer", "maxPods": "integer", "amiType": "string", "amiVersion": "string", "capacityType": "string",
 			"diskSize": "integer", "maxUnavailable": "integer", "ignoreScalingChanges": "boolean",
 			"enableSsm": "boolean", "labels": "object",
 		}, []string{"desiredSize", "instanceTypes", "maxSize", "minSize", "name"}},

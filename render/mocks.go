@@ -23,6 +23,9 @@ type cloud struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	// states are the registrations by URN, for pulumi:pulumi:getResource: hosts that pass
+	// every invoke to the mocks (pulumi-go-provider's integration server) ask here.
+	states map[string]resource.PropertyMap
 }
 
 var _ pulumi.MockResourceMonitor = (*cloud)(nil)
@@ -77,6 +80,10 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		sort.Strings(r.DependsOn)
 	}
 	outs := args.Inputs.Copy()
+	if args.TypeToken == "eks:index:Cluster" && r.URN != "" {
+		outs["eksCluster"] = eksClusterReference(r.URN, args.Name, c.known)
+		defer func() { c.remember(r.URN, r.ID, outs) }()
+	}
 	if !c.known {
 		c.record(r)
 		// A preview of a new resource: the provider has not created it, so no ID and no
@@ -113,6 +120,23 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, outs, nil
 }
 
+// eksClusterReference stands for the aws:eks/cluster:Cluster pulumi-eks creates inside
+// eks:index:Cluster, whose version the node groups read (cluster.Cluster.Version). The program
+// reads a resource output by looking the resource up by URN, and the mock monitor knows only
+// what the program registered: the remote component, not its children. So the reference points
+// at the component's own URN, typed as the child: the lookup answers with the component's
+// registration, whose echoed inputs carry the version pulumi-eks passes to its child
+// (nodejs/eks/cluster/cluster.ts: version: args.version).
+func eksClusterReference(componentURN, name string, known bool) resource.PropertyValue {
+	id := resource.MakeComputed(resource.NewProperty(""))
+	if known {
+		id = resource.NewProperty(name)
+	}
+	return resource.NewProperty(resource.ResourceReference{
+		URN: resource.URN(componentURN), Type: "aws:eks/cluster:Cluster", Name: name + "-eksCluster", ID: id,
+	})
+}
+
 // newURN names a resource exactly as the mock monitor does.
 func newURN(stack, parent, typ, name string) string {
 	parentType := tokens.Type("")
@@ -143,8 +167,27 @@ func (c *cloud) stackReference(args pulumi.MockResourceArgs) (string, resource.P
 	}, nil
 }
 
+// remember keeps a registration's outputs for pulumi:pulumi:getResource.
+func (c *cloud) remember(urn, id string, outs resource.PropertyMap) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.states == nil {
+		c.states = map[string]resource.PropertyMap{}
+	}
+	c.states[urn] = resource.PropertyMap{"urn": resource.NewProperty(urn), "id": resource.NewProperty(id), "state": resource.NewProperty(outs)}
+}
+
 func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "pulumi:pulumi:getResource":
+		// The SDK's own mock monitor answers this from what the program registered; a host
+		// that forwards it (pulumi-go-provider's integration server) gets the same answer here.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if st, ok := c.states[args.Args["urn"].StringValue()]; ok {
+			return st, nil
+		}
+		return nil, fmt.Errorf("render: unknown resource %s", args.Args["urn"].StringValue())
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		// The render cannot ask AWS; it assumes the region's zones are <region>a, b, c, ...
 		var names []resource.PropertyValue

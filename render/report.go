@@ -10,6 +10,7 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
 )
@@ -30,7 +31,10 @@ type Report struct {
 	// Bottlerocket TOML) by node group name, with cluster-computed values as Computed.
 	UserData     map[string]string `json:"userData"`
 	CriticalPath CriticalPath      `json:"criticalPath"`
-	Warnings     []string          `json:"warnings"`
+	// UpgradePlan is what the update changes against the deployed stack, in the order the
+	// engine makes the changes: only with -previous (an empty list when nothing changes).
+	UpgradePlan *[]plan.Step `json:"upgradePlan,omitempty"`
+	Warnings    []string     `json:"warnings"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -125,6 +129,10 @@ func NewReport(r *Result) (*Report, error) {
 	}
 	rep.HostPorts = r.Plan.HostPorts.Entries
 	rep.Warnings = append(r.Plan.Warnings(), r.Warnings...)
+	if r.Plan.Upgrade != nil {
+		steps := slices.Clone(r.Plan.Upgrade)
+		rep.UpgradePlan = &steps
+	}
 	return rep, nil
 }
 
@@ -190,6 +198,23 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
 	for _, step := range cp.Path {
 		fmt.Fprintf(&b, "  -> %-40s %s min\n", shortURN(step.URN), minutes(step.Minutes))
+	}
+	if rep.UpgradePlan != nil {
+		b.WriteString("\nUpgrade plan (against the deployed stack, in the order of the update)\n")
+		if len(*rep.UpgradePlan) == 0 {
+			b.WriteString("  nothing to upgrade: no version or node image changes\n")
+		}
+		for _, s := range *rep.UpgradePlan {
+			from, to := s.From, s.To
+			if from == "" {
+				from = "-"
+			}
+			if to == "" {
+				to = "-"
+			}
+			fmt.Fprintf(&b, "  %d. %-16s %s: %s -> %s\n", s.Step, s.Component, s.Name, from, to)
+			fmt.Fprintf(&b, "     %s\n", s.Why)
+		}
 	}
 	b.WriteString("\nWarnings\n")
 	if len(rep.Warnings) == 0 {

@@ -116,14 +116,19 @@ type ClusterConfig struct {
 	// KmsKeyArn is the KMS key (or alias) ARN, in the stack's region, that encrypts Kubernetes
 	// secrets.
 	KmsKeyArn string `json:"kmsKeyArn,omitempty" derived:"a key created with rotation"`
-	// CorednsVersion pins the CoreDNS addon to an exact version, e.g. v1.12.1-eksbuild.2.
-	CorednsVersion string `json:"corednsVersion,omitempty" derived:"EKS's default for the Kubernetes version at creation"`
+	// CorednsVersion pins the CoreDNS addon to an exact version, e.g. v1.13.2-eksbuild.7,
+	// instead of the version this project's addon table gives the cluster's Kubernetes version.
+	CorednsVersion string `json:"corednsVersion,omitempty" derived:"the addon table's version for cluster.version (docs/operations.md)"`
 	// Protect sets Pulumi's protect option on the EKS cluster so that it cannot be deleted by
 	// accident.
 	Protect bool `json:"protect" default:"false"`
 	// AllowClusterReplacement lets a change of VPC CIDR, service CIDR or cluster name through
 	// the day-2 guard, knowing that it replaces the cluster and everything in it.
 	AllowClusterReplacement bool `json:"allowClusterReplacement" default:"false"`
+	// AllowVersionRollback lets version go back by one minor (EKS version rollback, within 7
+	// days of an in-place upgrade): the node groups go back first, the control plane in the
+	// next update. Without it a lower version is refused.
+	AllowVersionRollback bool `json:"allowVersionRollback" default:"false"`
 }
 
 // NodeGroupConfig is one element of eks-cilium:nodeGroups: an EKS managed node group with
@@ -160,6 +165,11 @@ type NodeGroupConfig struct {
 	IgnoreScalingChanges bool `json:"ignoreScalingChanges" default:"false"`
 	// EnableSsm attaches AmazonSSMManagedInstanceCore to the node role.
 	EnableSsm bool `json:"enableSsm" default:"false"`
+	// AmiVersion pins the node image to an amazon-eks-ami release (v20260714; Bottlerocket:
+	// v1.38.0) for the group's Kubernetes version, so nodes roll only when it changes. Unset,
+	// the group takes the recommended AMI at every deploy and rolls whenever AWS publishes one
+	// (the render warns).
+	AmiVersion string `json:"amiVersion,omitempty" derived:"the recommended AMI at each deploy"`
 	// Labels are Kubernetes node labels: label syntax, keys at most 63 and values 1 to 63
 	// characters (EKS), none in kubernetes.io or k8s.io outside the kubelet's own
 	// (node.kubernetes.io/... is fine): the kubelet refuses the others and the node never joins.

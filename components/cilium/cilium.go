@@ -23,7 +23,16 @@ type CiliumArgs struct {
 	K8sServiceHost pulumi.StringInput
 	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
+	// Preflight deploys Cilium's pre-flight check of Version (charts.CiliumPreflightValues) as
+	// its own release, waits until it is ready, and only then updates the main release: set
+	// in an update that changes the Cilium minor. The next update leaves it out, which
+	// removes it.
+	Preflight bool
 }
+
+// PreflightTimeoutSeconds bounds the wait for the pre-flight check: the image pull on every
+// node and the validation of every network policy (Helm's default is 5 minutes).
+const PreflightTimeoutSeconds = 900
 
 // Cilium is the Helm release.
 type Cilium struct {
@@ -31,6 +40,8 @@ type Cilium struct {
 
 	// Release is the helm/v3 Release; node groups depend on it.
 	Release *helmv3.Release `pulumi:"-"`
+	// PreflightRelease is the pre-flight check's release, nil unless Preflight was set.
+	PreflightRelease *helmv3.Release `pulumi:"-"`
 
 	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
 	Version     pulumi.StringOutput `pulumi:"version"`
@@ -44,8 +55,35 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		return nil, err
 	}
 	pvalues := pulumi.ToMap(args.Values)
-	if _, ok := args.Values["k8sServiceHost"]; ok {
+	_, kubeProxyFree := args.Values["k8sServiceHost"]
+	if kubeProxyFree {
 		pvalues["k8sServiceHost"] = args.K8sServiceHost
+	}
+	releaseOpts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider)}
+	if args.Preflight {
+		pre := pulumi.ToMap(charts.CiliumPreflightValues(kubeProxyFree, ""))
+		if kubeProxyFree {
+			pre["k8sServiceHost"] = args.K8sServiceHost
+		}
+		preflight, err := helmv3.NewRelease(ctx, name+"-preflight", &helmv3.ReleaseArgs{
+			Name:           pulumi.String(charts.CiliumPreflightRelease),
+			Chart:          pulumi.String(charts.CiliumChart),
+			Version:        pulumi.String(args.Version),
+			RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.CiliumRepo)},
+			Namespace:      pulumi.String(charts.Namespace),
+			Values:         pre,
+			// Waits (Helm's --wait) until the pre-flight DaemonSet is ready on every node that
+			// runs Cilium and the policy-validating Deployment is 1/1: Cilium's condition for
+			// going on with the upgrade (upgrade.rst, "Running pre-flight check").
+			SkipAwait: pulumi.Bool(false),
+			// The DaemonSet pulls the new agent image on every node first.
+			Timeout: pulumi.Int(PreflightTimeoutSeconds),
+		}, releaseOpts...)
+		if err != nil {
+			return nil, err
+		}
+		comp.PreflightRelease = preflight
+		releaseOpts = append(releaseOpts, pulumi.DependsOn([]pulumi.Resource{preflight}))
 	}
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(charts.CiliumRelease),
@@ -58,7 +96,7 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		SkipAwait: pulumi.Bool(true),
 		// Keep a few revisions for `helm rollback` during a Cilium upgrade.
 		MaxHistory: pulumi.Int(5),
-	}, pulumi.Parent(comp), pulumi.Provider(args.Provider))
+	}, releaseOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
+	"github.com/eks-cilium/eks-cilium/versions"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -46,6 +48,10 @@ type Platform struct {
 	NodeGroups []*nodegroup.NodeGroup `pulumi:"-"`
 	// Karpenter is nil unless eks-cilium:karpenter is set.
 	Karpenter *karpenter.Karpenter `pulumi:"-"`
+	// CoreDns and PodIdentityAgent are the EKS addons (PodIdentityAgent nil when nothing
+	// needs it), whose versions the stack exports.
+	CoreDns          *coredns.CoreDns `pulumi:"-"`
+	PodIdentityAgent *awseks.Addon    `pulumi:"-"`
 
 	ClusterName      pulumi.StringOutput      `pulumi:"clusterName"`
 	ClusterEndpoint  pulumi.StringOutput      `pulumi:"clusterEndpoint"`
@@ -107,8 +113,10 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 
 	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
-		Name:                 clusterName,
-		Version:              cfg.Cluster.Version,
+		Name: clusterName,
+		// cluster.version, except in the first update of a rollback (the plan's Versions).
+		Version:              p.Versions.ControlPlane,
+		KubeProxyVersion:     p.Versions.Addons[versions.KubeProxy],
 		VpcId:                vpcId,
 		PrivateSubnetIds:     privateIds,
 		PublicSubnetIds:      publicIds,
@@ -129,9 +137,47 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Values:         ciliumValues,
 		K8sServiceHost: cl.EndpointHost,
 		Provider:       cl.Provider,
+		Preflight:      p.Versions.CiliumPreflight,
 	}, parent)
 	if err != nil {
 		return nil, err
+	}
+
+	// The EKS addons whose pods run on the nodes: CoreDNS, and the Pod Identity agent (one per
+	// cluster, whoever needs it). On a cluster without nodes yet they wait for the node groups:
+	// their pods need Ready nodes, and an addon created earlier degrades and times out. Once
+	// node groups exist they wait only for the control plane, and the node groups for them: an
+	// upgrade updates the addons right after the control plane (EKS never does:
+	// updating-an-add-on.html), then rolls the nodes.
+	var dns *coredns.CoreDns
+	var agent pulumi.Resource
+	newAddons := func(deps []pulumi.Resource) error {
+		var err error
+		dns, err = coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
+			ClusterName:  cl.ClusterName,
+			AddonVersion: p.Versions.Addons[versions.CoreDNS],
+			DependsOn:    deps,
+		}, parent)
+		if err != nil || !plan.NeedsPodIdentityAgent(cfg) {
+			return err
+		}
+		comp.PodIdentityAgent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
+			ClusterName:  cl.ClusterName,
+			AddonVersion: p.Versions.Addons[versions.PodIdentityAgent],
+			DependsOn:    deps,
+		}, parent)
+		agent = comp.PodIdentityAgent
+		return err
+	}
+	var nodesAfter []pulumi.Resource
+	if !p.Versions.CoreDNSWaitsForNodes {
+		if err := newAddons([]pulumi.Resource{cl.Eks}); err != nil {
+			return nil, err
+		}
+		nodesAfter = append(nodesAfter, dns)
+		if agent != nil {
+			nodesAfter = append(nodesAfter, agent)
+		}
 	}
 
 	// Node groups wait for the Cilium release: their nodes only turn Ready once a CNI runs,
@@ -140,11 +186,17 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	var groups []pulumi.Resource
 	for i, ng := range cfg.NodeGroups {
 		args := nodeGroupArgs(p, i)
+		// The node image follows the control plane's deployed version, not the configured one:
+		// a control-plane update that fails leaves every node as it is.
+		args.KubernetesVersion = cl.Version
+		if v := p.Versions.NodesPinned; v != "" {
+			args.KubernetesVersion = pulumi.String(v)
+		}
 		args.ClusterName = cl.ClusterName
 		args.Endpoint = cl.Endpoint
 		args.CertificateAuthority = cl.CertificateAuthority
 		args.SubnetIds = privateIds
-		args.DependsOn = append([]pulumi.Resource{cil.Release, cl.Eks}, network...)
+		args.DependsOn = append(append([]pulumi.Resource{cil.Release, cl.Eks}, network...), nodesAfter...)
 		group, err := nodegroup.NewNodeGroup(ctx, awsnames.NodeGroupResource(name, ng.Name), &args, parent)
 		if err != nil {
 			return nil, err
@@ -152,31 +204,13 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		comp.NodeGroups = append(comp.NodeGroups, group)
 		groups = append(groups, group.Eks)
 	}
-
-	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
-	dns, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
-		ClusterName:  cl.ClusterName,
-		AddonVersion: cfg.Cluster.CorednsVersion,
-		DependsOn:    append(groups, cl.Eks),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
-
-	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
-	// CoreDNS's, wait for Ready nodes.
-	var agent pulumi.Resource
-	if plan.NeedsPodIdentityAgent(cfg) {
-		agent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
-			ClusterName: cl.ClusterName,
-			DependsOn:   afterNodes,
-		}, parent)
-		if err != nil {
+	if p.Versions.CoreDNSWaitsForNodes {
+		if err := newAddons(append(append([]pulumi.Resource{}, groups...), cl.Eks)); err != nil {
 			return nil, err
 		}
 	}
+
+	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
 
 	// Karpenter's controller runs on the node groups, resolves AWS endpoints through CoreDNS
 	// and reaches AWS through Pod Identity.
@@ -216,6 +250,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 				RoleName:         awsnames.LoadBalancerControllerRole(clusterName),
 				PodIdentityAgent: agent,
 				Provider:         cl.Provider,
+				Kubeconfig:       cl.Eks.KubeconfigJson,
 				// It resolves AWS API endpoints through CoreDNS (dnsPolicy ClusterFirstWithHostNet).
 				DependsOn: append(append([]pulumi.Resource{}, afterNodes...), dns),
 			}, parent); err != nil {
@@ -224,7 +259,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		}
 	}
 
-	comp.Cluster, comp.Cilium = cl, cil
+	comp.Cluster, comp.Cilium, comp.CoreDns = cl, cil, dns
 	comp.ClusterName = cl.ClusterName
 	comp.ClusterEndpoint = cl.Endpoint
 	comp.Kubeconfig = cl.Kubeconfig
@@ -250,7 +285,7 @@ func nodeGroupArgs(p *plan.Plan, i int) nodegroup.NodeGroupArgs {
 	ng := cfg.NodeGroups[i]
 	return nodegroup.NodeGroupArgs{
 		Name:                 ng.Name,
-		KubernetesVersion:    cfg.Cluster.Version,
+		AmiVersion:           ng.AmiVersion,
 		ServiceCidr:          cfg.Cluster.ServiceCidr,
 		InstanceTypes:        ng.InstanceTypes,
 		CapacityType:         ng.CapacityType,

@@ -64,6 +64,7 @@ type ClusterConfig struct {
 	CorednsVersion          *string  `pulumi:"corednsVersion,optional"`
 	Protect                 *bool    `pulumi:"protect,optional"`
 	AllowClusterReplacement *bool    `pulumi:"allowClusterReplacement,optional"`
+	AllowVersionRollback    *bool    `pulumi:"allowVersionRollback,optional"`
 }
 
 // Annotate gives the schema ClusterConfig's descriptions and defaults.
@@ -81,11 +82,13 @@ func (a *ClusterConfig) Annotate(an infer.Annotator) {
 	an.Describe(&a.PublicAccessCidrs, "The canonical IPv4 CIDRs allowed to reach the public endpoint. The default is EKS's own; restrict it (an advisory policy warns). Default: [0.0.0.0/0].")
 	an.Describe(&a.AdminPrincipalArns, "IAM role or user ARNs (not STS sessions), each listed once, that get an access entry with AmazonEKSClusterAdminPolicy. Default: none.")
 	an.Describe(&a.KmsKeyArn, "The KMS key (or alias) ARN, in the stack's region, that encrypts Kubernetes secrets. Default: a key created with rotation.")
-	an.Describe(&a.CorednsVersion, "Pins the CoreDNS addon to an exact version, e.g. v1.12.1-eksbuild.2. Default: EKS's default for the Kubernetes version at creation.")
+	an.Describe(&a.CorednsVersion, "Pins the CoreDNS addon to an exact version, e.g. v1.13.2-eksbuild.7, instead of the version this project's addon table gives the cluster's Kubernetes version. Default: the addon table's version for cluster.version (docs/operations.md).")
 	an.Describe(&a.Protect, "Sets Pulumi's protect option on the EKS cluster so that it cannot be deleted by accident.")
 	an.SetDefault(&a.Protect, false)
 	an.Describe(&a.AllowClusterReplacement, "Lets a change of VPC CIDR, service CIDR or cluster name through the day-2 guard, knowing that it replaces the cluster and everything in it.")
 	an.SetDefault(&a.AllowClusterReplacement, false)
+	an.Describe(&a.AllowVersionRollback, "Lets version go back by one minor (EKS version rollback, within 7 days of an in-place upgrade): the node groups go back first, the control plane in the next update. Without it a lower version is refused.")
+	an.SetDefault(&a.AllowVersionRollback, false)
 }
 
 // NodeGroupConfig mirrors stackconfig.NodeGroupConfig for the component schema.
@@ -102,6 +105,7 @@ type NodeGroupConfig struct {
 	MaxUnavailable       *int              `pulumi:"maxUnavailable,optional"`
 	IgnoreScalingChanges *bool             `pulumi:"ignoreScalingChanges,optional"`
 	EnableSsm            *bool             `pulumi:"enableSsm,optional"`
+	AmiVersion           *string           `pulumi:"amiVersion,optional"`
 	Labels               map[string]string `pulumi:"labels,optional"`
 }
 
@@ -126,6 +130,7 @@ func (a *NodeGroupConfig) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.IgnoreScalingChanges, false)
 	an.Describe(&a.EnableSsm, "Attaches AmazonSSMManagedInstanceCore to the node role.")
 	an.SetDefault(&a.EnableSsm, false)
+	an.Describe(&a.AmiVersion, "Pins the node image to an amazon-eks-ami release (v20260714; Bottlerocket: v1.38.0) for the group's Kubernetes version, so nodes roll only when it changes. Unset, the group takes the recommended AMI at every deploy and rolls whenever AWS publishes one (the render warns). Default: the recommended AMI at each deploy.")
 	an.Describe(&a.Labels, "Kubernetes node labels: label syntax, keys at most 63 and values 1 to 63 characters (EKS), none in kubernetes.io or k8s.io outside the kubelet's own (node.kubernetes.io/... is fine): the kubelet refuses the others and the node never joins. Default: none.")
 }
 

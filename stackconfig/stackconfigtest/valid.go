@@ -12,6 +12,8 @@ func Valid() stackconfig.Config {
 	ng := stackconfig.Default[stackconfig.NodeGroupConfig]()
 	ng.Name, ng.InstanceTypes = "general", []string{"m5.large"}
 	ng.MinSize, ng.DesiredSize, ng.MaxSize, ng.MaxPods = 2, 3, 6, 110
+	// Pinned, as the shipped stacks are: an unpinned group is warned.
+	ng.AmiVersion = "v20260714"
 	cfg.NodeGroups = []stackconfig.NodeGroupConfig{ng}
 	return cfg
 }

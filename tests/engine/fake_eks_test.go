@@ -90,12 +90,15 @@ type eksClusterInputs struct {
 type fakeEksCluster struct {
 	pulumi.ResourceState
 
-	KubeconfigJson         pulumi.StringOutput `pulumi:"kubeconfigJson"`
-	Kubeconfig             pulumi.AnyOutput    `pulumi:"kubeconfig"`
-	ClusterSecurityGroupId pulumi.StringOutput `pulumi:"clusterSecurityGroupId"`
-	OidcProviderArn        pulumi.StringOutput `pulumi:"oidcProviderArn"`
-	OidcProviderUrl        pulumi.StringOutput `pulumi:"oidcProviderUrl"`
-	OidcIssuer             pulumi.StringOutput `pulumi:"oidcIssuer"`
+	// EksCluster is the aws:eks/cluster:Cluster child, a resource reference as pulumi-eks
+	// returns it; the program reads its version.
+	EksCluster             awseks.ClusterOutput `pulumi:"eksCluster"`
+	KubeconfigJson         pulumi.StringOutput  `pulumi:"kubeconfigJson"`
+	Kubeconfig             pulumi.AnyOutput     `pulumi:"kubeconfig"`
+	ClusterSecurityGroupId pulumi.StringOutput  `pulumi:"clusterSecurityGroupId"`
+	OidcProviderArn        pulumi.StringOutput  `pulumi:"oidcProviderArn"`
+	OidcProviderUrl        pulumi.StringOutput  `pulumi:"oidcProviderUrl"`
+	OidcIssuer             pulumi.StringOutput  `pulumi:"oidcIssuer"`
 }
 
 func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.PropertyMap, args *eksClusterInputs, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
@@ -179,11 +182,15 @@ func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.Propert
 		return nil, err
 	}
 
-	// kube-proxy stays unless kubeProxyAddonOptions.enabled is false (cluster.ts).
+	// kube-proxy stays unless kubeProxyAddonOptions.enabled is false (cluster.ts), at
+	// kubeProxyAddonOptions.version or else the newest for the cluster's version.
 	if enabled, ok := valueAt(raw, "kubeProxyAddonOptions.enabled"); !ok || !enabled.IsBool() || enabled.BoolValue() {
 		version := awseks.GetAddonVersionOutput(ctx, awseks.GetAddonVersionOutputArgs{
 			AddonName: pulumi.String("kube-proxy"), KubernetesVersion: cluster.Version, MostRecent: pulumi.Bool(true),
 		}, parent).Version()
+		if pinned, ok := valueAt(raw, "kubeProxyAddonOptions.version"); ok && pinned.IsString() {
+			version = pulumi.String(pinned.StringValue()).ToStringOutput()
+		}
 		if _, err := awseks.NewAddon(ctx, name+"-kube-proxy", &awseks.AddonArgs{
 			ClusterName: cluster.Name, AddonName: pulumi.String("kube-proxy"), Preserve: pulumi.Bool(true),
 			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"), ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
@@ -226,7 +233,9 @@ func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.Propert
 	}).(pulumi.StringOutput)
 	comp.ClusterSecurityGroupId = cluster.VpcConfig.ClusterSecurityGroupId().Elem()
 
+	comp.EksCluster = cluster.ToClusterOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"eksCluster":             cluster,
 		"kubeconfigJson":         comp.KubeconfigJson,
 		"kubeconfig":             comp.Kubeconfig,
 		"clusterSecurityGroupId": comp.ClusterSecurityGroupId,

@@ -144,18 +144,31 @@ type failure struct {
 // failCreate makes every later Create of a resource type fail with msg after the given time,
 // as a cloud API would (EKS reports NodeCreationFailure only after waiting for the nodes).
 func (f *fake) failCreate(token, msg string, after time.Duration) {
+	f.fail("Create", token, msg, after)
+}
+
+// failUpdate does the same for Updates; msg "" lets them succeed again.
+func (f *fake) failUpdate(token, msg string, after time.Duration) {
+	f.fail("Update", token, msg, after)
+}
+
+func (f *fake) fail(method, token, msg string, after time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failOn == nil {
 		f.failOn = map[string]failure{}
 	}
-	f.failOn[token] = failure{msg, after}
+	if msg == "" {
+		delete(f.failOn, method+" "+token)
+		return
+	}
+	f.failOn[method+" "+token] = failure{msg, after}
 }
 
-func (f *fake) failure(token string) (failure, bool) {
+func (f *fake) failure(method, token string) (failure, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fail, ok := f.failOn[token]
+	fail, ok := f.failOn[method+" "+token]
 	return fail, ok
 }
 
@@ -236,7 +249,7 @@ func (f *fake) mocks() providers.ProviderMocks {
 					return err
 				}
 				f.log.setInputs(i, inputs)
-				if fail, ok := f.failure(token); ok && !in.GetPreview() {
+				if fail, ok := f.failure("Create", token); ok && !in.GetPreview() {
 					time.Sleep(fail.after)
 					return fmt.Errorf("%s", fail.msg)
 				}
@@ -274,6 +287,10 @@ func (f *fake) mocks() providers.ProviderMocks {
 					return err
 				}
 				f.log.setInputs(i, news)
+				if fail, ok := f.failure("Update", token); ok && !in.GetPreview() {
+					time.Sleep(fail.after)
+					return fmt.Errorf("%s", fail.msg)
+				}
 				// The program's inputs replace the old ones; what the cloud computed stays.
 				outs := news.Copy()
 				for k, v := range olds {
