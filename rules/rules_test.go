@@ -128,6 +128,10 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest", Replicas: 1}}
 		},
 		"KubernetesVersionOn": func(c *stackconfig.Config) { c.Cluster.Version = "1.3" },
+		"CheckClusterMesh": func(c *stackconfig.Config) {
+			c.Addons = &stackconfig.AddonsConfig{AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 1}}
+			c.ClusterMesh = &stackconfig.ClusterMeshConfig{Id: 0, MaxConnectedClusters: 255, Connectivity: "peering"}
+		},
 	}
 	if len(probes) != len(concerns)+1 {
 		t.Fatalf("%d probes for %d concerns (and the version): give every concern a probe", len(probes), len(concerns))
