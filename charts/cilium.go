@@ -45,6 +45,8 @@ type CiliumInput struct {
 	// ExpectedNodes is the number of nodes expected at creation (sum of desired sizes); it
 	// sizes the operator.
 	ExpectedNodes int
+	// Mesh makes the release a ClusterMesh member (ClusterMeshValues); nil otherwise.
+	Mesh *ClusterMeshInput
 	// Extra are user values merged last; design keys are refused.
 	Extra map[string]any
 }
@@ -120,6 +122,9 @@ func CiliumValues(in CiliumInput) (map[string]any, error) {
 	}
 	if in.Encryption == "wireguard" {
 		v["encryption"] = map[string]any{"enabled": true, "type": "wireguard"}
+	}
+	if in.Mesh != nil {
+		merge(v, ClusterMeshValues(*in.Mesh))
 	}
 	merge(v, in.Extra)
 	return v, nil

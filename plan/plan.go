@@ -29,6 +29,9 @@ type Inputs struct {
 	// Name is the Platform's resource name when a program names it other than its cluster
 	// (the program names it after the cluster); the names derived from it are checked too.
 	Name string
+	// Mesh is what a ClusterMesh member read about its peers (nil: not read; nothing is
+	// wired to them then).
+	Mesh *MeshInputs
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -43,6 +46,8 @@ type Plan struct {
 	// Notices are what whoever runs `pulumi up` must know: escape hatches in use, where the
 	// deployment must run from.
 	Notices []string
+	// Mesh is the stack's part of its ClusterMesh; nil when it is not a member.
+	Mesh *Mesh
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -94,13 +99,24 @@ func New(in Inputs) (*Plan, error) {
 			})
 		}
 	}
+	var mesh *Mesh
+	if len(refusals) == 0 {
+		var meshWarnings, meshRefusals stackconfig.Problems
+		mesh, meshWarnings, meshRefusals, err = planMesh(cfg, ip, in.Mesh)
+		if err != nil {
+			return nil, err
+		}
+		refusals = append(refusals, meshRefusals...)
+		warnings = append(warnings, meshWarnings...)
+	}
 	if len(refusals) > 0 {
 		refusals.Sort()
 		return nil, refusals
 	}
 	ip.Warnings = append(ip.Warnings, warnings...)
 	ip.Warnings.Sort()
-	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: append(notices, configNotices(cfg)...)}, nil
+	notices = append(append(notices, configNotices(cfg)...), mesh.notices()...)
+	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: notices, Mesh: mesh}, nil
 }
 
 // configNotices are the notices of a valid configuration itself, whatever was deployed before.
@@ -124,7 +140,9 @@ func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
 // CiliumInput is what the Cilium values are rendered from. k8sServiceHost is the endpoint
 // host when known; the component passes the cluster's endpoint once it exists.
 func (p *Plan) CiliumInput(k8sServiceHost string) charts.CiliumInput {
-	return ciliumInput(p.Config, p.IP, k8sServiceHost)
+	in := ciliumInput(p.Config, p.IP, k8sServiceHost)
+	in.Mesh = p.Mesh.ciliumMesh()
+	return in
 }
 
 // CiliumValues are the Cilium release's Helm values, with k8sServiceHost as given.
