@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
@@ -154,6 +155,7 @@ func checkMesh(mesh []Member) (warnings, refusals Problems) {
 			c.pair(ms[i], ms[j])
 		}
 	}
+	c.oneValue(ms)
 	for _, m := range ms {
 		c.member(m, len(ms)-1)
 	}
@@ -192,14 +194,6 @@ func (c *collector) pair(a, b Member) {
 		c.refuse(b, keyName, b.Name, "is also the cluster name of "+a.Source+": the mesh name of a cluster is its EKS cluster name, unique in the mesh",
 			"set "+keyName+" to a name no member uses")
 	}
-	// "This value cannot be changed on running clusters, and all clusters in a ClusterMesh must
-	// be configured with the same value" (chart values.yaml clustermesh.maxConnectedClusters);
-	// agents refuse a remote cluster whose value differs (pkg/clustermesh/types
-	// ValidateRemoteConfig, "mismatched MaxConnectedClusters").
-	if a.MaxConnectedClusters != b.MaxConnectedClusters {
-		c.refuse(b, keyMaxConnected, strconv.Itoa(b.MaxConnectedClusters), fmt.Sprintf("differs from %s (%d): every member of a mesh has the same maxConnectedClusters, and Cilium refuses a peer whose value differs", other(keyMaxConnected), a.MaxConnectedClusters),
-			fmt.Sprintf("set %d on every member (it cannot change on a deployed cluster)", a.MaxConnectedClusters))
-	}
 	// "PodCIDR ranges in all clusters and all nodes must be non-conflicting and unique IP
 	// addresses" (Cilium docs, network/clustermesh/clustermesh.rst, Prerequisites).
 	for j, p := range b.PodCIDRs {
@@ -233,21 +227,6 @@ func (c *collector) pair(a, b Member) {
 	}
 	c.serviceOverRemote(b, a)
 	c.serviceOverRemote(a, b)
-	// "All clusters must be configured with the same datapath mode" (clustermesh.rst,
-	// Prerequisites). The tunnel protocol is not named there, but a node decapsulates only on
-	// its own protocol's port (VXLAN 8472, Geneve 6081), so it is one for the mesh too
-	// (inferred; cilium-cli records the protocol but never compares it).
-	if a.TunnelProtocol != b.TunnelProtocol {
-		c.refuse(b, keyTunnel, b.TunnelProtocol, "differs from "+other(keyTunnel)+" ("+a.TunnelProtocol+"): nodes decapsulate only their own protocol's port, so traffic between the clusters would be dropped",
-			"use one tunnel protocol on every member")
-	}
-	// WireGuard on some members and not on others ("mixed mode") is not supported in a mesh
-	// (Cilium docs, security/network/encryption-wireguard.rst, Cluster Mesh section; taken
-	// from our research notes, the page was not read here).
-	if a.Encryption != b.Encryption {
-		c.refuse(b, keyEncryption, b.Encryption, "differs from "+other(keyEncryption)+" ("+quoted(a.Encryption)+"): Cilium does not support a mesh where some clusters encrypt with WireGuard and others do not",
-			"use one encryption mode on every member")
-	}
 	// Members may run Cilium minors at most one apart (Cilium docs, clustermesh.rst of the
 	// newest release, per our research notes: the revisions read here do not say it; the
 	// upgrade guide supports upgrades one minor at a time, which is what keeps a mesh inside it).
@@ -255,27 +234,101 @@ func (c *collector) pair(a, b Member) {
 		c.refuse(b, keyVersion, b.CiliumVersion, "is more than one minor release from "+other(keyVersion)+" ("+a.CiliumVersion+"): Cilium supports meshes whose members are at most one minor apart",
 			"upgrade the older members one minor at a time first")
 	}
-	// How the VPCs meet is one decision for the mesh: the routes of one side must match the
-	// other's. A transit gateway attachment must be in the transit gateway's Region (Transit
-	// Gateway guide, tgw-vpc-attachments.html); inter-Region transit gateway peering is not
-	// created by this project.
-	switch {
-	case a.Connectivity != b.Connectivity:
-		c.refuse(b, keyConnectivity, b.Connectivity, "differs from "+other(keyConnectivity)+" ("+a.Connectivity+"): every member reaches the others the same way",
-			"use one connectivity mode on every member")
-	case b.Connectivity == stackconfig.ConnectivityTransitGateway && a.TransitGatewayID != b.TransitGatewayID:
-		c.refuse(b, keyTGW, b.TransitGatewayID, "differs from "+other(keyTGW)+" ("+a.TransitGatewayID+"): every member attaches to the one transit gateway",
-			"use one transit gateway ID on every member")
-	case b.Connectivity == stackconfig.ConnectivityTransitGateway && a.Region != b.Region:
-		c.refuse(b, stackconfig.KeyRegion, b.Region, "differs from "+other(stackconfig.KeyRegion)+" ("+a.Region+"): a VPC attaches to a transit gateway of its own Region, and this project creates no inter-Region transit gateway peering",
-			"mesh across Regions with connectivity peering")
-	}
 	// One trust domain: every member's certificates are signed by the mesh's one CA (Cilium
 	// docs, clustermesh.rst, "Shared Certificate Authority"; cilium-cli's connect refuses
 	// mismatching CAs unless --allow-mismatching-ca is given).
 	if a.CACert != "" && b.CACert != "" && a.CACert != b.CACert {
 		c.refuse(b, stackconfig.KeyClusterMesh, "(deployed CA)", "was deployed with a different CA than "+a.Source+": the two are in different trust domains and cannot connect",
 			"members of one mesh share one CA: rebuild one of the clusters (destroy its stack) so it takes the mesh's CA when it is deployed again")
+	}
+}
+
+// sameValue is a setting every member of a mesh must share.
+type sameValue struct {
+	key   string
+	value func(Member) string
+	// applies limits the rule to some members (nil: all).
+	applies func(Member) bool
+	rule    string
+	fix     string
+}
+
+// sameValues are the settings one mesh shares, each with its source.
+var sameValues = []sameValue{
+	// "This value cannot be changed on running clusters, and all clusters in a ClusterMesh
+	// must be configured with the same value" (chart values.yaml
+	// clustermesh.maxConnectedClusters); agents refuse a remote cluster whose value differs
+	// (pkg/clustermesh/types ValidateRemoteConfig, "mismatched MaxConnectedClusters").
+	{key: keyMaxConnected, value: func(m Member) string { return strconv.Itoa(m.MaxConnectedClusters) },
+		rule: "every member of a mesh has the same maxConnectedClusters, and Cilium refuses a peer whose value differs",
+		fix:  "set the mesh's value (it cannot change on a deployed cluster)"},
+	// "All clusters must be configured with the same datapath mode" (clustermesh.rst,
+	// Prerequisites). The tunnel protocol is not named there, but a node decapsulates only on
+	// its own protocol's port (VXLAN 8472, Geneve 6081), so it is one for the mesh too
+	// (inferred; cilium-cli records the protocol but never compares it).
+	{key: keyTunnel, value: func(m Member) string { return m.TunnelProtocol },
+		rule: "nodes decapsulate only their own tunnel protocol's port, so traffic between the clusters would be dropped",
+		fix:  "use the mesh's tunnel protocol"},
+	// WireGuard on some members and not on others ("mixed mode") is not supported in a mesh
+	// (Cilium docs, security/network/encryption-wireguard.rst, Cluster Mesh section; taken
+	// from our research notes, the page was not read here).
+	{key: keyEncryption, value: func(m Member) string { return strconv.Quote(m.Encryption) },
+		rule: "Cilium does not support a mesh where some clusters encrypt with WireGuard and others do not",
+		fix:  "use the mesh's encryption mode"},
+	// How the VPCs meet is one decision for the mesh: the routes of one side must match the
+	// other's.
+	{key: keyConnectivity, value: func(m Member) string { return m.Connectivity },
+		rule: "every member reaches the others the same way",
+		fix:  "use the mesh's connectivity mode"},
+	{key: keyTGW, value: func(m Member) string { return m.TransitGatewayID },
+		applies: func(m Member) bool { return m.Connectivity == stackconfig.ConnectivityTransitGateway },
+		rule:    "every member attaches to the one transit gateway",
+		fix:     "use the mesh's transit gateway"},
+	// A VPC attaches to a transit gateway of its own Region (Transit Gateway guide,
+	// tgw-vpc-attachments.html); inter-Region transit gateway peering is not created here.
+	{key: stackconfig.KeyRegion, value: func(m Member) string { return m.Region },
+		applies: func(m Member) bool { return m.Connectivity == stackconfig.ConnectivityTransitGateway },
+		rule:    "a VPC attaches to a transit gateway of its own Region, and this project creates no inter-Region transit gateway peering",
+		fix:     "mesh across Regions with connectivity peering"},
+}
+
+// oneValue refuses, for each shared setting, the members that differ from the mesh's value:
+// the value most members have, deployed members counting first (a deployed mesh does not
+// change for a member being added), then the lowest ID.
+func (c *collector) oneValue(ms []Member) {
+	for _, sv := range sameValues {
+		count := map[string]int{}
+		first := map[string]Member{}
+		var order []string
+		for _, m := range ms {
+			if sv.applies != nil && !sv.applies(m) {
+				continue
+			}
+			v := sv.value(m)
+			if _, ok := count[v]; !ok {
+				first[v] = m
+				order = append(order, v)
+			}
+			count[v]++
+		}
+		if len(order) < 2 {
+			continue
+		}
+		best := order[0]
+		for _, v := range order[1:] {
+			if count[v] > count[best] || (count[v] == count[best] && first[v].Deployed && !first[best].Deployed) {
+				best = v
+			}
+		}
+		ref := first[best]
+		for _, m := range ms {
+			if sv.applies != nil && !sv.applies(m) {
+				continue
+			}
+			if v := sv.value(m); v != best {
+				c.refuse(m, sv.key, strings.Trim(v, `"`), fmt.Sprintf("differs from the mesh's %s (%s, as in %s): %s", best, sv.key, ref.Source, sv.rule), sv.fix+" ("+best+")")
+			}
+		}
 	}
 }
 

@@ -50,6 +50,8 @@ type Member struct {
 	APIServerIPs []netip.Addr
 	// Deployed is true for a member read from its stack outputs.
 	Deployed bool
+	// VpcID is the deployed member's VPC (deployed only).
+	VpcID string
 	// Peerings are the VPC peering connections the member requested, by peer stack (deployed
 	// members only).
 	Peerings map[string]string

@@ -76,7 +76,7 @@ func FromOutputs(stack string, v any) (m Member, ok bool, err error) {
 		VpcCIDR: r.prefix(fieldVpcCidr, obj), ServiceCIDR: r.prefix(fieldServiceCidr, obj),
 		TunnelProtocol: r.str(fieldTunnel), Encryption: r.optStr(fieldEncryption),
 		CiliumVersion: r.str(fieldVersion), LoadBalancerController: r.boolean(fieldLBC),
-		MTU: r.integer(fieldMTU, obj), CACert: r.optStr(FieldCACert),
+		MTU: r.integer(fieldMTU, obj), CACert: r.optStr(FieldCACert), VpcID: r.optStr(FieldVpcID),
 	}
 	for i, s := range r.strings(fieldPodCidrs, obj) {
 		p, err := netip.ParsePrefix(s)

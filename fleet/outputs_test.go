@@ -37,6 +37,7 @@ func TestFromOutputs_ReadsBackWhatAMemberExports(t *testing.T) {
 	want.Source, want.Deployed = "stack use1 (deployed)", true
 	want.Peerings = map[string]string{"apse1": "pcx-0123abcd"}
 	want.CACert = "-----BEGIN CERTIFICATE-----"
+	want.VpcID = "vpc-0123456789abcdef0"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", got, want)
 	}

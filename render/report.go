@@ -31,6 +31,8 @@ type Report struct {
 	UserData     map[string]string `json:"userData"`
 	CriticalPath CriticalPath      `json:"criticalPath"`
 	Warnings     []string          `json:"warnings"`
+	// ClusterMesh is the stack's part of its ClusterMesh; absent outside a mesh.
+	ClusterMesh *MeshView `json:"clusterMesh,omitempty"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -125,6 +127,11 @@ func NewReport(r *Result) (*Report, error) {
 	}
 	rep.HostPorts = r.Plan.HostPorts.Entries
 	rep.Warnings = append(r.Plan.Warnings(), r.Warnings...)
+	mesh, err := meshView(r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	rep.ClusterMesh = mesh
 	return rep, nil
 }
 
@@ -152,6 +159,14 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			mark = "*"
 		}
 		fmt.Fprintf(&b, "  %s %5d/%-3s  %-28s %s\n", mark, e.Port, e.Protocol, e.Holder, e.Purpose)
+	}
+	if rep.ClusterMesh != nil {
+		b.WriteString("\nClusterMesh\n")
+		text, err := rep.ClusterMesh.text()
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(text)
 	}
 	b.WriteString("\nCilium Helm values\n")
 	var y strings.Builder
