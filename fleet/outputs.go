@@ -28,6 +28,9 @@ const (
 	FieldVpcID    = "vpcId"
 	FieldPeerings = "peerings"
 	FieldCACert   = "caCert"
+	// FieldPending is what the member could not wire yet (Wiring.Pending): a fleet run updates
+	// it again once the peers it waits for are updated.
+	FieldPending = "pending"
 )
 
 // Outputs is the OutputMesh object of a member without what only the deployment knows

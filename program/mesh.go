@@ -84,6 +84,7 @@ func MeshOutputs(p *platform.Platform) map[string]pulumi.Input {
 	mesh[fleet.FieldVpcID] = p.VpcId
 	mesh[fleet.FieldPeerings] = p.Mesh.Peerings
 	mesh[fleet.FieldCACert] = pulumi.String(m.Wiring.CA.Cert)
+	mesh[fleet.FieldPending] = pulumi.ToStringArray(append([]string{}, m.Wiring.Pending...))
 	return map[string]pulumi.Input{
 		fleet.OutputMesh: mesh,
 		fleet.OutputCA:   pulumi.ToSecret(pulumi.ToMap(m.Wiring.CA.Outputs())),
