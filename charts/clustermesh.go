@@ -23,20 +23,19 @@ const (
 	AnnotationSubnets = "service.beta.kubernetes.io/aws-load-balancer-subnets"
 )
 
-// Placeholders in the mesh values for what only the deployment knows; components/cilium
-// replaces each at its path (MeshInputPaths) with the matching pulumi.Input.
+// Placeholders for what only the deployment knows: the mesh CA in the Cilium values, which
+// components/cilium replaces at its path (MeshInputPaths) with the matching pulumi.Input, and
+// the private subnets in the mesh API server Service's annotations.
 const (
 	PlaceholderSubnets = "<private subnet ids>"
 	PlaceholderCACert  = "<mesh CA certificate>"
 	PlaceholderCAKey   = "<mesh CA key>"
 )
 
-// MeshInputPaths are where PlaceholderSubnets, PlaceholderCACert and PlaceholderCAKey sit in
-// the Cilium values, by placeholder.
+// MeshInputPaths are where PlaceholderCACert and PlaceholderCAKey sit in the Cilium values.
 var MeshInputPaths = map[string][]string{
-	PlaceholderSubnets: {"clustermesh", "apiserver", "service", "annotations", AnnotationSubnets},
-	PlaceholderCACert:  {"tls", "ca", "cert"},
-	PlaceholderCAKey:   {"tls", "ca", "key"},
+	PlaceholderCACert: {"tls", "ca", "cert"},
+	PlaceholderCAKey:  {"tls", "ca", "key"},
 }
 
 // ClusterMeshInput is what a member's mesh values depend on, as plain data.
@@ -72,9 +71,11 @@ type RemoteCluster struct {
 //     (recommended)"); each peer's ips become hostAliases of <name>.mesh.cilium.io, the name
 //     the apiserver's certificate carries (templates/clustermesh-apiserver/deployment.yaml);
 //   - clustermesh.maxConnectedClusters;
-//   - clustermesh.apiserver.service: type LoadBalancer with loadBalancerClass, the
-//     controller's annotations and loadBalancerSourceRanges (templates/clustermesh-apiserver/
-//     service.yaml emits the class and the ranges only for type LoadBalancer);
+//   - clustermesh.apiserver.service.externallyCreated: the chart leaves out its Service
+//     (templates/clustermesh-apiserver/service.yaml), which the program creates instead
+//     (MeshAPIServerService) after the AWS Load Balancer Controller and deletes before it, so
+//     the controller is there to make the NLB and to take it away again (the Service carries
+//     its finalizer, and the Cilium release is installed before the controller can run);
 //   - tls.ca.cert and tls.ca.key: the mesh's one CA, base64 of the PEM, from which the chart
 //     signs this member's clustermesh certificates (templates/_helpers.tpl cilium.ca.setup).
 func ClusterMeshValues(in ClusterMeshInput) map[string]any {
@@ -86,12 +87,6 @@ func ClusterMeshValues(in ClusterMeshInput) map[string]any {
 		}
 		remotes[r.Name] = map[string]any{"ips": ips, "port": r.Port}
 	}
-	ranges := append([]string(nil), in.SourceRanges...)
-	sort.Strings(ranges)
-	sourceRanges := make([]any, len(ranges))
-	for i, r := range ranges {
-		sourceRanges[i] = r
-	}
 	return map[string]any{
 		"cluster": map[string]any{"name": in.Name, "id": in.ID},
 		"clustermesh": map[string]any{
@@ -102,21 +97,49 @@ func ClusterMeshValues(in ClusterMeshInput) map[string]any {
 				"clusters": remotes,
 			},
 			"apiserver": map[string]any{
-				"service": map[string]any{
-					"type":              "LoadBalancer",
-					"loadBalancerClass": LoadBalancerClassNLB,
-					"annotations": map[string]any{
-						AnnotationScheme:     "internal",
-						AnnotationTargetType: "instance",
-						AnnotationPrivateIPs: strings.Join(in.APIServerIPs, ", "),
-						AnnotationSubnets:    PlaceholderSubnets,
-					},
-					"loadBalancerSourceRanges": sourceRanges,
-				},
+				"service": map[string]any{"externallyCreated": true},
 			},
 		},
 		"tls": map[string]any{
 			"ca": map[string]any{"cert": PlaceholderCACert, "key": PlaceholderCAKey},
 		},
+	}
+}
+
+// MeshAPIServerService is the clustermesh-apiserver Service the program creates in place of
+// the chart's: the chart's own name, labels, selector and port
+// (templates/clustermesh-apiserver/service.yaml; the pods listen on 2379, the etcd container's
+// port), as an internal NLB of the AWS Load Balancer Controller with instance targets, its
+// planned private addresses in the private subnets (in the same order), open only to the
+// peers' VPCs. The subnets annotation is PlaceholderSubnets.
+type MeshAPIServerService struct {
+	Name, Namespace   string
+	Labels, Selector  map[string]string
+	Annotations       map[string]string
+	Port              int
+	LoadBalancerClass string
+	SourceRanges      []string
+}
+
+// ClusterMeshAPIServerService is a member's MeshAPIServerService.
+func ClusterMeshAPIServerService(in ClusterMeshInput) MeshAPIServerService {
+	ranges := append([]string(nil), in.SourceRanges...)
+	sort.Strings(ranges)
+	return MeshAPIServerService{
+		Name:      "clustermesh-apiserver",
+		Namespace: Namespace,
+		Labels: map[string]string{
+			"k8s-app": "clustermesh-apiserver", "app.kubernetes.io/part-of": "cilium", "app.kubernetes.io/name": "clustermesh-apiserver",
+		},
+		Selector: map[string]string{"k8s-app": "clustermesh-apiserver"},
+		Annotations: map[string]string{
+			AnnotationScheme:     "internal",
+			AnnotationTargetType: "instance",
+			AnnotationPrivateIPs: strings.Join(in.APIServerIPs, ", "),
+			AnnotationSubnets:    PlaceholderSubnets,
+		},
+		Port:              2379,
+		LoadBalancerClass: LoadBalancerClassNLB,
+		SourceRanges:      ranges,
 	}
 }

@@ -66,6 +66,14 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) (code in
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
+	// -fleet DIR: flag parsing stops at DIR, the first argument that is no flag; the flags
+	// after it are parsed too.
+	if fleetDir.set && fleetDir.dir == "" && fs.NArg() > 0 {
+		fleetDir.dir = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return ExitUsage
+		}
+	}
 	usage := func(msg string) int {
 		fmt.Fprintln(stderr, "render: "+msg)
 		fs.Usage()
@@ -196,12 +204,8 @@ func (f *fleetFlag) IsBoolFlag() bool { return true }
 
 // mainFleet is render -fleet: every stack file of the directory, checked as meshes.
 func mainFleet(fs *flag.FlagSet, f *fleetFlag, stack, configPath, previous string, policy bool, format string, empty []string, stdout, stderr io.Writer, usage func(string) int) int {
-	dir := f.dir
-	args := fs.Args()
-	switch {
-	case dir == "" && len(args) == 1:
-		dir, args = args[0], nil
-	case dir == "" && len(args) == 0:
+	dir, args := f.dir, fs.Args()
+	if dir == "" {
 		dir = "stacks"
 	}
 	switch {

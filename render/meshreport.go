@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/charts"
@@ -24,10 +25,20 @@ type MeshView struct {
 	NodeIngress []string `json:"nodeIngress"`
 	// Pending says what is not wired yet and which stack to update for it.
 	Pending []string `json:"pending"`
-	// Values are the mesh's Cilium values as planned (what the cloud assigns as Computed,
-	// the CA as a secret): the release's own values show the whole clustermesh key as
-	// computed in a preview, since the NLB's subnets are.
+	// Values are the mesh's part of the Cilium values (the CA as a secret).
 	Values map[string]any `json:"values"`
+	// Service is the clustermesh-apiserver Service the program creates: the NLB.
+	Service ServiceView `json:"service"`
+}
+
+// ServiceView is the mesh API server's Service as the report shows it.
+type ServiceView struct {
+	Name              string            `json:"name"`
+	Namespace         string            `json:"namespace"`
+	LoadBalancerClass string            `json:"loadBalancerClass"`
+	Annotations       map[string]string `json:"annotations"`
+	SourceRanges      []string          `json:"loadBalancerSourceRanges"`
+	Port              int               `json:"port"`
 }
 
 // MeshPeerView is one linked peer.
@@ -76,11 +87,20 @@ func meshView(p *plan.Plan) (*MeshView, error) {
 		}
 		v.NodeIngress = append(v.NodeIngress, fmt.Sprintf("%s %s (%s)", r.Protocol, port, r.Why))
 	}
-	values := charts.ClusterMeshValues(*p.CiliumInput("").Mesh)
-	replace(values, charts.MeshInputPaths[charts.PlaceholderSubnets], Computed)
+	in := *p.CiliumInput("").Mesh
+	values := charts.ClusterMeshValues(in)
 	replace(values, charts.MeshInputPaths[charts.PlaceholderCACert], "<secret>")
 	replace(values, charts.MeshInputPaths[charts.PlaceholderCAKey], "<secret>")
 	v.Values = values
+	svc := charts.ClusterMeshAPIServerService(in)
+	v.Service = ServiceView{Name: svc.Name, Namespace: svc.Namespace, LoadBalancerClass: svc.LoadBalancerClass,
+		Annotations: map[string]string{}, SourceRanges: svc.SourceRanges, Port: svc.Port}
+	for k, a := range svc.Annotations {
+		if a == charts.PlaceholderSubnets {
+			a = Computed + " (the private subnets)"
+		}
+		v.Service.Annotations[k] = a
+	}
 	return v, nil
 }
 
@@ -111,6 +131,16 @@ func (v *MeshView) text() (string, error) {
 	}
 	for _, p := range v.Pending {
 		fmt.Fprintf(&b, "  pending: %s\n", p)
+	}
+	s := v.Service
+	fmt.Fprintf(&b, "  Service %s/%s: LoadBalancer, class %s, port %d, loadBalancerSourceRanges %s\n", s.Namespace, s.Name, s.LoadBalancerClass, s.Port, strings.Join(s.SourceRanges, ", "))
+	keys := make([]string, 0, len(s.Annotations))
+	for k := range s.Annotations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "    %s: %s\n", k, s.Annotations[k])
 	}
 	b.WriteString("  Cilium values of the mesh:\n")
 	var y strings.Builder

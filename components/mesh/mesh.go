@@ -1,17 +1,23 @@
 // Package mesh connects a ClusterMesh member's network to its peers': a VPC peering
 // connection per pair (requested by the lower ID, accepted by the higher) or an attachment to
 // a transit gateway, a route to each peer's VPC in every private route table, and the node
-// security group rules for the traffic Cilium sends between the clusters' nodes. The Cilium
-// side (cluster identity, peers, the mesh API server's NLB) is in the Cilium release's values.
+// security group rules for the traffic Cilium sends between the clusters' nodes, and the
+// clustermesh-apiserver Service, an internal NLB of the AWS Load Balancer Controller. The
+// Cilium side (cluster identity, peers, the CA) is in the Cilium release's values.
 package mesh
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/fleet"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2transitgateway"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -32,6 +38,12 @@ type ClusterMeshArgs struct {
 	NodeSecurityGroupId pulumi.StringInput
 	// Ingress are the rules every peer's VPC gets on the nodes (fleet.PeerIngress).
 	Ingress []fleet.IngressRule
+	// Service is the clustermesh-apiserver Service (charts.ClusterMeshAPIServerService), made
+	// with Provider after ServiceDependsOn: the load balancer controller's release (which
+	// makes its NLB, and removes it when the Service is deleted) and the Cilium release.
+	Service          charts.MeshAPIServerService
+	Provider         *kubernetes.Provider
+	ServiceDependsOn []pulumi.Resource
 }
 
 // ClusterMesh is a member's side of the mesh network.
@@ -45,8 +57,8 @@ type ClusterMesh struct {
 
 // NewClusterMesh creates the member's side of the network to every peer in Links.
 func NewClusterMesh(ctx *pulumi.Context, name string, args *ClusterMeshArgs, opts ...pulumi.ResourceOption) (*ClusterMesh, error) {
-	if args == nil || args.VpcId == nil || args.NodeSecurityGroupId == nil {
-		return nil, fmt.Errorf("cluster mesh %s: VpcId and NodeSecurityGroupId are required", name)
+	if args == nil || args.VpcId == nil || args.NodeSecurityGroupId == nil || args.Provider == nil {
+		return nil, fmt.Errorf("cluster mesh %s: VpcId, NodeSecurityGroupId and Provider are required", name)
 	}
 	comp := &ClusterMesh{}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
@@ -139,6 +151,36 @@ func NewClusterMesh(ctx *pulumi.Context, name string, args *ClusterMeshArgs, opt
 			}
 		}
 	}
+	svc := args.Service
+	annotations := pulumi.StringMap{}
+	for k, v := range svc.Annotations {
+		annotations[k] = pulumi.String(v)
+		if v == charts.PlaceholderSubnets {
+			annotations[k] = args.PrivateSubnetIds.ToStringArrayOutput().ApplyT(func(ids []string) string {
+				return strings.Join(ids, ", ")
+			}).(pulumi.StringOutput)
+		}
+	}
+	if _, err := corev1.NewService(ctx, name+"-clustermesh-apiserver", &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(svc.Name),
+			Namespace:   pulumi.String(svc.Namespace),
+			Labels:      pulumi.ToStringMap(svc.Labels),
+			Annotations: annotations,
+		},
+		Spec: &corev1.ServiceSpecArgs{
+			Type:                     pulumi.String("LoadBalancer"),
+			LoadBalancerClass:        pulumi.String(svc.LoadBalancerClass),
+			LoadBalancerSourceRanges: pulumi.ToStringArray(svc.SourceRanges),
+			Selector:                 pulumi.ToStringMap(svc.Selector),
+			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
+				Name: pulumi.String("etcd"), Port: pulumi.Int(svc.Port), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}, parent, pulumi.Provider(args.Provider), pulumi.DependsOn(args.ServiceDependsOn)); err != nil {
+		return nil, err
+	}
+
 	comp.Peerings = requested.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"peerings": comp.Peerings}); err != nil {
 		return nil, err

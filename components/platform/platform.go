@@ -6,7 +6,6 @@ package platform
 import (
 	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"github.com/eks-cilium/eks-cilium/awsnames"
 	"github.com/eks-cilium/eks-cilium/charts"
@@ -142,7 +141,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Values:         ciliumValues,
 		K8sServiceHost: cl.EndpointHost,
 		Provider:       cl.Provider,
-		Inputs:         meshValueInputs(p, privateIds),
+		Inputs:         meshValueInputs(p),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -178,6 +177,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 
 	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
+	var lbController *addons.AwsLoadBalancerController
 
 	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
 	// CoreDNS's, wait for Ready nodes.
@@ -219,7 +219,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		if lbc := a.AwsLoadBalancerController; lbc != nil {
 			webhook, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeWebhook)
 			metrics, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeMetrics)
-			if _, err := addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
+			if lbController, err = addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
 				Version:          lbc.Version,
 				ClusterName:      cl.ClusterName,
 				Region:           cfg.Region,
@@ -247,6 +247,10 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			PrivateRouteTableIds: routeTables,
 			NodeSecurityGroupId:  cl.ClusterSecurityGroupId,
 			Ingress:              fleet.PeerIngress(cfg.Cilium.TunnelProtocol, cfg.Cilium.Encryption),
+			Service:              charts.ClusterMeshAPIServerService(*p.CiliumInput("").Mesh),
+			Provider:             cl.Provider,
+			// The rules check (rules.CheckClusterMesh) guarantees the controller on a member.
+			ServiceDependsOn: []pulumi.Resource{lbController.Release, cil.Release},
 		}, parent); err != nil {
 			return nil, err
 		}
@@ -349,10 +353,9 @@ func KarpenterArgs(p *plan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dep
 	return args
 }
 
-// meshValueInputs are the Cilium values of a mesh member that only the deployment knows: the
-// private subnets the NLB's addresses are in (in subnet order, as the addresses are) and the
-// mesh CA, base64 of the PEM as the chart takes it, as secrets.
-func meshValueInputs(p *plan.Plan, privateIds pulumi.StringArrayOutput) []cilium.ValueInput {
+// meshValueInputs are the Cilium values of a mesh member that are secret: the mesh CA, base64
+// of the PEM as the chart takes it.
+func meshValueInputs(p *plan.Plan) []cilium.ValueInput {
 	if p.Mesh == nil {
 		return nil
 	}
@@ -361,9 +364,6 @@ func meshValueInputs(p *plan.Plan, privateIds pulumi.StringArrayOutput) []cilium
 		return pulumi.ToSecret(pulumi.String(base64.StdEncoding.EncodeToString([]byte(s))))
 	}
 	return []cilium.ValueInput{
-		{Path: charts.MeshInputPaths[charts.PlaceholderSubnets], Value: privateIds.ApplyT(func(ids []string) string {
-			return strings.Join(ids, ", ")
-		}).(pulumi.StringOutput)},
 		{Path: charts.MeshInputPaths[charts.PlaceholderCACert], Value: b64(ca.Cert)},
 		{Path: charts.MeshInputPaths[charts.PlaceholderCAKey], Value: b64(ca.Key)},
 	}

@@ -22,15 +22,13 @@ import (
 // fleetExamples are docs/fleet.md's three-Region mesh.
 const fleetExamples = "../../examples/fleet/Pulumi.*.yaml"
 
-// fakeSubnets stand in for the member's private subnet IDs, which only the deployment knows.
-const fakeSubnets = "subnet-0aaaaaaaaaaaaaaa0, subnet-0bbbbbbbbbbbbbbb0, subnet-0ccccccccccccccc0"
-
 // TestChart_RendersEveryMeshMemberAsDesigned renders the Cilium chart (1.19.6 and 1.20.0)
 // with each example member's values, its peers' as their stack files give them, and reads
 // back what Cilium runs with: the cluster's identity in cilium-config, the peers in the
 // clustermesh secret and the apiserver's host aliases, the mesh API server's Service as the
 // AWS Load Balancer Controller's internal NLB, and every clustermesh certificate signed by the
-// mesh's one CA.
+// mesh's one CA; and the program's own clustermesh-apiserver Service, an internal NLB of the
+// AWS Load Balancer Controller, selecting the chart's apiserver pods.
 func TestChart_RendersEveryMeshMemberAsDesigned(t *testing.T) {
 	paths, err := filepath.Glob(fleetExamples)
 	if err != nil || len(paths) != 3 {
@@ -58,7 +56,6 @@ func TestChart_RendersEveryMeshMemberAsDesigned(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		set(vals, charts.MeshInputPaths[charts.PlaceholderSubnets], fakeSubnets)
 		set(vals, charts.MeshInputPaths[charts.PlaceholderCACert], base64.StdEncoding.EncodeToString([]byte(ca.Cert)))
 		set(vals, charts.MeshInputPaths[charts.PlaceholderCAKey], base64.StdEncoding.EncodeToString([]byte(ca.Key)))
 		sameAsTheRelease(t, path, vals, res)
@@ -74,25 +71,30 @@ func TestChart_RendersEveryMeshMemberAsDesigned(t *testing.T) {
 					t.Errorf("cilium-config cluster-name %q, cluster-id %q, max-connected-clusters %q", cm["cluster-name"], cm["cluster-id"], cm["max-connected-clusters"])
 				}
 
-				svc := find(t, objs, "Service", "clustermesh-apiserver")
-				spec, _ := svc["spec"].(map[string]any)
-				if spec["type"] != "LoadBalancer" || spec["loadBalancerClass"] != charts.LoadBalancerClassNLB {
-					t.Errorf("apiserver Service type %v class %v", spec["type"], spec["loadBalancerClass"])
-				}
-				ann, _ := lookup(svc, "metadata", "annotations").(map[string]any)
-				wantIPs := strings.Join(ipStrings(mesh.Self.APIServerIPs), ", ")
-				for k, want := range map[string]string{
-					charts.AnnotationScheme: "internal", charts.AnnotationTargetType: "instance",
-					charts.AnnotationPrivateIPs: wantIPs, charts.AnnotationSubnets: fakeSubnets,
-				} {
-					if ann[k] != want {
-						t.Errorf("annotation %s = %v, want %s", k, ann[k], want)
+				// The chart leaves its Service to the program (externallyCreated), which makes
+				// one selecting the chart's apiserver pods on their port.
+				for _, o := range objs {
+					if o["kind"] == "Service" && lookup(o, "metadata", "name") == "clustermesh-apiserver" {
+						t.Errorf("the chart renders its own clustermesh-apiserver Service beside the program's")
 					}
 				}
-				var ranges, peerVpcs []string
-				for _, r := range spec["loadBalancerSourceRanges"].([]any) {
-					ranges = append(ranges, r.(string))
+				svc := charts.ClusterMeshAPIServerService(*res.Plan.CiliumInput("").Mesh)
+				dep := find(t, objs, "Deployment", "clustermesh-apiserver")
+				podLabels, _ := lookup(dep, "spec", "template", "metadata", "labels").(map[string]any)
+				for k, v := range svc.Selector {
+					if podLabels[k] != v {
+						t.Errorf("the Service selects %s=%s, the apiserver pods are labelled %v", k, v, podLabels)
+					}
 				}
+				if !containerPort(dep, svc.Port) {
+					t.Errorf("no container of the apiserver listens on the Service's port %d", svc.Port)
+				}
+				wantIPs := strings.Join(ipStrings(mesh.Self.APIServerIPs), ", ")
+				if svc.Annotations[charts.AnnotationPrivateIPs] != wantIPs || svc.Annotations[charts.AnnotationScheme] != "internal" ||
+					svc.Annotations[charts.AnnotationTargetType] != "instance" || svc.LoadBalancerClass != charts.LoadBalancerClassNLB {
+					t.Errorf("the apiserver Service is not an internal NLB with instance targets on %s: %+v", wantIPs, svc)
+				}
+				var peerVpcs []string
 				var peerNames []string
 				aliases := map[string]string{}
 				for _, l := range mesh.Wiring.Links {
@@ -104,8 +106,8 @@ func TestChart_RendersEveryMeshMemberAsDesigned(t *testing.T) {
 				}
 				sort.Strings(peerVpcs)
 				sort.Strings(peerNames)
-				if !reflect.DeepEqual(ranges, peerVpcs) {
-					t.Errorf("loadBalancerSourceRanges %v, want the peers' VPCs %v", ranges, peerVpcs)
+				if !reflect.DeepEqual(svc.SourceRanges, peerVpcs) {
+					t.Errorf("loadBalancerSourceRanges %v, want the peers' VPCs %v", svc.SourceRanges, peerVpcs)
 				}
 
 				secret := find(t, objs, "Secret", "cilium-clustermesh")
@@ -125,7 +127,6 @@ func TestChart_RendersEveryMeshMemberAsDesigned(t *testing.T) {
 					}
 				}
 				gotAliases := map[string]string{}
-				dep := find(t, objs, "Deployment", "clustermesh-apiserver")
 				for _, a := range asList(lookup(dep, "spec", "template", "spec", "hostAliases")) {
 					a := a.(map[string]any)
 					gotAliases[a["ip"].(string)] = fmt.Sprint(asList(a["hostnames"])...)
@@ -169,7 +170,6 @@ func sameAsTheRelease(t *testing.T, path string, vals map[string]any, res *rende
 	want := deepCopy(vals)
 	for _, m := range []map[string]any{release, want} {
 		delete(m, "tls")
-		set(m, charts.MeshInputPaths[charts.PlaceholderSubnets], "")
 		delete(m, "k8sServiceHost")
 	}
 	if !reflect.DeepEqual(jsonish(t, release), jsonish(t, want)) {
@@ -236,4 +236,18 @@ func jsonish(t *testing.T, v any) any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// containerPort reports whether a container of a workload's pod template declares port.
+func containerPort(workload object, port int) bool {
+	for _, c := range asList(lookup(workload, "spec", "template", "spec", "containers")) {
+		c, _ := c.(map[string]any)
+		for _, p := range asList(c["ports"]) {
+			p, _ := p.(map[string]any)
+			if fmt.Sprint(p["containerPort"]) == strconv.Itoa(port) {
+				return true
+			}
+		}
+	}
+	return false
 }
