@@ -48,6 +48,8 @@ type CiliumInput struct {
 	// UpgradeCompatibility is the minor of the first Cilium installed on the stack ("1.19"):
 	// the chart keeps that version's defaults across upgrades.
 	UpgradeCompatibility string
+	// Mesh makes the release a ClusterMesh member (ClusterMeshValues); nil otherwise.
+	Mesh *ClusterMeshInput
 	// Extra are user values merged last; design keys are refused.
 	Extra map[string]any
 }
@@ -130,6 +132,9 @@ func CiliumValues(in CiliumInput) (map[string]any, error) {
 	}
 	if in.Encryption == "wireguard" {
 		v["encryption"] = map[string]any{"enabled": true, "type": "wireguard"}
+	}
+	if in.Mesh != nil {
+		merge(v, ClusterMeshValues(*in.Mesh))
 	}
 	merge(v, in.Extra)
 	return v, nil

@@ -25,6 +25,9 @@ type Deployed struct {
 	KubeProxyReplacement *bool
 	// Versions are the deployed Kubernetes, Cilium, node image, addon and chart versions.
 	Versions DeployedVersions
+	// Mesh is the deployed clusterMesh identity; nil when the stack was not a mesh member (or
+	// was last deployed before the output existed).
+	Mesh *DeployedMesh
 }
 
 // The values this version of the program always deploys.
@@ -73,6 +76,7 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 		bad = append(bad, fmt.Sprintf("kubeProxyReplacement (want a boolean, got %v)", v))
 	}
 	d.Versions = readVersions(outputs, &bad)
+	d.Mesh, bad = meshFromOutputs(outputs, bad)
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {
 		bad = append(bad, fmt.Sprintf("podCidrs (want a non-empty list, got %v)", outputs["podCidrs"]))
@@ -135,6 +139,9 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 	if p := checkKubeProxy(prev, cfg); p != nil {
 		refusedAlways = append(refusedAlways, *p)
 	}
+	meshWarnings, meshRefusals := checkMesh(prev, cfg)
+	warnings = append(warnings, meshWarnings...)
+	refusedAlways = append(refusedAlways, meshRefusals...)
 	replace(stackconfig.KeyVpc+".cidr", cfg.Vpc.Cidr, prev.VpcCidr, "changing the VPC CIDR")
 	replace(stackconfig.KeyCluster+".serviceCidr", cfg.Cluster.ServiceCidr, prev.ServiceCidr, "changing the service CIDR")
 	replace(stackconfig.KeyCluster+".name", cfg.ClusterName(), prev.ClusterName, "renaming the cluster")

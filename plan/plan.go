@@ -29,6 +29,9 @@ type Inputs struct {
 	// Name is the Platform's resource name when a program names it other than its cluster
 	// (the program names it after the cluster); the names derived from it are checked too.
 	Name string
+	// Mesh is what a ClusterMesh member read about its peers (nil: not read; nothing is
+	// wired to them then).
+	Mesh *MeshInputs
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -48,6 +51,8 @@ type Plan struct {
 	// Upgrade is what this update changes against the previous deployment, in the order the
 	// engine makes the changes; nil on a first deployment.
 	Upgrade []Step
+	// Mesh is the stack's part of its ClusterMesh; nil when it is not a member.
+	Mesh *Mesh
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -99,6 +104,16 @@ func New(in Inputs) (*Plan, error) {
 			})
 		}
 	}
+	var mesh *Mesh
+	if len(refusals) == 0 {
+		var meshWarnings, meshRefusals stackconfig.Problems
+		mesh, meshWarnings, meshRefusals, err = planMesh(cfg, ip, in.Mesh)
+		if err != nil {
+			return nil, err
+		}
+		refusals = append(refusals, meshRefusals...)
+		warnings = append(warnings, meshWarnings...)
+	}
 	if len(refusals) > 0 {
 		refusals.Sort()
 		return nil, refusals
@@ -106,8 +121,8 @@ func New(in Inputs) (*Plan, error) {
 	vers, versionWarnings, versionNotices := decideVersions(cfg, in.Previous)
 	ip.Warnings = append(append(ip.Warnings, warnings...), versionWarnings...)
 	ip.Warnings.Sort()
-	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers,
-		Notices: append(append(notices, configNotices(cfg)...), versionNotices...)}
+	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers, Mesh: mesh,
+		Notices: append(append(append(notices, configNotices(cfg)...), mesh.notices()...), versionNotices...)}
 	steps, stepNotices := p.upgradeSteps()
 	p.Upgrade, p.Notices = steps, append(p.Notices, stepNotices...)
 	return p, nil
@@ -134,7 +149,9 @@ func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
 // CiliumInput is what the Cilium values are rendered from. k8sServiceHost is the endpoint
 // host when known; the component passes the cluster's endpoint once it exists.
 func (p *Plan) CiliumInput(k8sServiceHost string) charts.CiliumInput {
-	return ciliumInput(p.Config, p.IP, k8sServiceHost, p.Versions.UpgradeCompatibility)
+	in := ciliumInput(p.Config, p.IP, k8sServiceHost, p.Versions.UpgradeCompatibility)
+	in.Mesh = p.Mesh.ciliumMesh()
+	return in
 }
 
 // CiliumValues are the Cilium release's Helm values, with k8sServiceHost as given.

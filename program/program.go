@@ -30,11 +30,17 @@ func Run(ctx *pulumi.Context) error {
 	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
 		return err
 	}
-	prev, err := Previous(ctx)
+	prev, self, err := previous(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = Deploy(ctx, cfg, prev)
+	var mesh *plan.MeshInputs
+	if cfg.ClusterMesh != nil {
+		if mesh, err = ReadMesh(ctx, cfg, self); err != nil {
+			return err
+		}
+	}
+	_, err = DeployWith(ctx, cfg, prev, mesh)
 	return err
 }
 
@@ -47,22 +53,30 @@ var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidr
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
 func Previous(ctx *pulumi.Context) (*guard.Deployed, error) {
+	prev, _, err := previous(ctx)
+	return prev, err
+}
+
+// previous is Previous with the StackReference to the stack itself, which a mesh member also
+// reads its CA from.
+func previous(ctx *pulumi.Context) (*guard.Deployed, *pulumi.StackReference, error) {
 	name := fmt.Sprintf("%s/%s/%s", ctx.Organization(), ctx.Project(), ctx.Stack())
 	ref, err := pulumi.NewStackReference(ctx, "previous-deployment", &pulumi.StackReferenceArgs{Name: pulumi.String(name)})
 	if err != nil {
-		return nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
+		return nil, nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
 	}
 	outputs := map[string]any{}
 	for _, key := range PreviousOutputs {
 		d, err := ref.GetOutputDetails(key)
 		if err != nil {
-			return nil, fmt.Errorf("reading output %s of %s: %w", key, name, err)
+			return nil, nil, fmt.Errorf("reading output %s of %s: %w", key, name, err)
 		}
 		if d.Value != nil {
 			outputs[key] = d.Value
 		}
 	}
-	return guard.FromOutputs(outputs)
+	prev, err := guard.FromOutputs(outputs)
+	return prev, ref, err
 }
 
 // LoadConfig reads every key of the stack with config.Try (no Require*: a bad stack is an
@@ -115,7 +129,13 @@ func UnknownKeys(pulumiConfig string) stackconfig.Problems {
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
 // prev is the previous deployment (nil on the first one) for the day-2 guard.
 func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (*platform.Platform, error) {
-	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev})
+	return DeployWith(ctx, cfg, prev, nil)
+}
+
+// DeployWith is Deploy for a ClusterMesh member too: mesh is what it read about its peers
+// (ReadMesh).
+func DeployWith(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, mesh *plan.MeshInputs) (*platform.Platform, error) {
+	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev, Mesh: mesh})
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +236,9 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 	// versions, removes it.
 	if p.Cilium.PreflightRelease != nil {
 		outputs["ciliumPreflight"] = p.Cilium.PreflightRelease.Version
+	}
+	for k, v := range MeshOutputs(p) {
+		outputs[k] = v
 	}
 	return outputs
 }

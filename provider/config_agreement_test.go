@@ -84,6 +84,8 @@ func stackFile(t *testing.T, path []string, v any, remove bool) []byte {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
+	// No shipped stack is a mesh member: the section is added with its one required key.
+	doc["config"].(map[string]any)[stackconfig.KeyClusterMesh] = map[string]any{"id": 1}
 	node := doc["config"]
 	for i, seg := range path {
 		name, list := strings.CutSuffix(seg, "[]")

@@ -121,7 +121,7 @@ func TestSchema_PlatformIsAComponentWithDocumentedInputs(t *testing.T) {
 	if res.Description == "" {
 		t.Errorf("%s has no description", platformToken)
 	}
-	want := []string{"addons", "cilium", "cluster", "karpenter", "nodeGroups", "vpc"}
+	want := []string{"addons", "cilium", "cluster", "clusterMesh", "karpenter", "nodeGroups", "vpc"}
 	if got := keys(res.InputProperties); !slices.Equal(got, want) {
 		t.Errorf("inputs = %v, want %v", got, want)
 	}

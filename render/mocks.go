@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+
+	"github.com/eks-cilium/eks-cilium/fleet"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +21,8 @@ import (
 type cloud struct {
 	stack, region string
 	known         bool
-	previous      map[string]any // outputs of the previous deployment, for the StackReference
+	previous      map[string]any            // outputs of the previous deployment, for the StackReference
+	peers         map[string]map[string]any // outputs of a mesh member's peers, by stack
 
 	mu        sync.Mutex
 	resources []Resource
@@ -154,16 +157,30 @@ func providerURN(ref string) string {
 	return ref
 }
 
+// stackReference answers a StackReference: to the stack itself with the previous
+// deployment's outputs, to another stack (a mesh peer) with that stack's outputs, if any.
+// The mesh CA is a secret output, as the program exports it.
 func (c *cloud) stackReference(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	name := args.Name
+	if v, ok := args.Inputs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	source := c.previous
+	if stack := name[strings.LastIndex(name, "/")+1:]; stack != c.stack {
+		source = c.peers[stack]
+	}
 	outputs := resource.PropertyMap{}
-	if c.previous != nil {
-		outputs = resource.NewPropertyMapFromMap(c.previous)
+	var secrets []resource.PropertyValue
+	if source != nil {
+		outputs = resource.NewPropertyMapFromMap(source)
+		if _, ok := source[fleet.OutputCA]; ok {
+			secrets = append(secrets, resource.NewProperty(fleet.OutputCA))
+		}
 	}
 	return name, resource.PropertyMap{
 		"name":              resource.NewProperty(name),
 		"outputs":           resource.NewProperty(outputs),
-		"secretOutputNames": resource.NewProperty([]resource.PropertyValue{}),
+		"secretOutputNames": resource.NewProperty(secrets),
 	}, nil
 }
 

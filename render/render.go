@@ -47,6 +47,10 @@ type Options struct {
 	// Program is the Pulumi program to run; nil runs eks-cilium's own, program.Run. Other
 	// programs built from the components (and the policy test fixtures) render the same way.
 	Program pulumi.RunFunc
+	// Peers are the outputs of a mesh member's peer stacks by stack name, as their
+	// StackReferences return them (PeerOutputs derives them from the peers' stack files); a
+	// peer missing here is a stack not deployed yet.
+	Peers map[string]map[string]any
 }
 
 // Result is everything the render knows about a stack.
@@ -78,11 +82,15 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev})
+	mesh, err := meshInputs(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous}
+	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev, Mesh: mesh})
+	if err != nil {
+		return nil, err
+	}
+	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous, peers: opts.Peers}
 	prog := opts.Program
 	if prog == nil {
 		prog = program.Run

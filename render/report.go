@@ -35,6 +35,8 @@ type Report struct {
 	// engine makes the changes: only with -previous (an empty list when nothing changes).
 	UpgradePlan *[]plan.Step `json:"upgradePlan,omitempty"`
 	Warnings    []string     `json:"warnings"`
+	// ClusterMesh is the stack's part of its ClusterMesh; absent outside a mesh.
+	ClusterMesh *MeshView `json:"clusterMesh,omitempty"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -133,6 +135,11 @@ func NewReport(r *Result) (*Report, error) {
 		steps := slices.Clone(r.Plan.Upgrade)
 		rep.UpgradePlan = &steps
 	}
+	mesh, err := meshView(r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	rep.ClusterMesh = mesh
 	return rep, nil
 }
 
@@ -160,6 +167,14 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			mark = "*"
 		}
 		fmt.Fprintf(&b, "  %s %5d/%-3s  %-28s %s\n", mark, e.Port, e.Protocol, e.Holder, e.Purpose)
+	}
+	if rep.ClusterMesh != nil {
+		b.WriteString("\nClusterMesh\n")
+		text, err := rep.ClusterMesh.text()
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(text)
 	}
 	b.WriteString("\nCilium Helm values\n")
 	var y strings.Builder

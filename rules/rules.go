@@ -33,6 +33,7 @@ var concerns = []Concern{
 	CheckCilium,
 	CheckAddons,
 	CheckKarpenter,
+	CheckClusterMesh,
 }
 
 // versionConcerns are the rules about what runs on the cluster's Kubernetes version (node

@@ -136,6 +136,10 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 			c.Cluster.Version, c.Cilium.Version = "1.30", "1.18.14"
 			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "3.13.1", Replicas: 1}}
 		},
+		"CheckClusterMesh": func(c *stackconfig.Config) {
+			c.Addons = &stackconfig.AddonsConfig{AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 1}}
+			c.ClusterMesh = &stackconfig.ClusterMeshConfig{Id: 0, MaxConnectedClusters: 255, Connectivity: "peering"}
+		},
 	}
 	if len(probes) != len(concerns)+len(versionConcerns)+1 {
 		t.Fatalf("%d probes for %d concerns (and the version): give every concern a probe", len(probes), len(concerns))

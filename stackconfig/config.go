@@ -55,6 +55,9 @@ type Config struct {
 	// Karpenter installs Karpenter after the node groups (its controller runs on them), with
 	// node pools that fit the pod pool.
 	Karpenter *KarpenterConfig `json:"karpenter,omitempty" derived:"not installed"`
+	// ClusterMesh makes the cluster a member of a Cilium ClusterMesh with other stacks of this
+	// project (docs/fleet.md).
+	ClusterMesh *ClusterMeshConfig `json:"clusterMesh,omitempty" derived:"not a mesh member"`
 }
 
 // VpcConfig is eks-cilium:vpc. Either the VPC is created (id empty) or an existing one is

@@ -442,6 +442,10 @@ func checkGoCommand(t *testing.T, c command, st *blockState, flags map[string]bo
 		if err != nil {
 			return "", err
 		}
+		if filepath.Base(abs) == "fleet" && filepath.Base(filepath.Dir(abs)) == "cmd" {
+			// cmd/fleet drives the Pulumi CLI against a backend: its flags are checked.
+			return "cloud", checkFleetFlags(abs, args[2:])
+		}
 		if !isRenderMain(abs) {
 			return "", fmt.Errorf("go run %s: the test knows how to run only commands built on render.Main", args[1])
 		}
@@ -585,6 +589,17 @@ func renderOperands(args []string, flags map[string]bool, st *blockState, exists
 		if !ok {
 			return false, fmt.Errorf("render has no flag -%s", name)
 		}
+		if name == "fleet" {
+			// -fleet, -fleet=DIR or -fleet DIR: the directory must exist.
+			if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				value, hasValue = args[i+1], true
+				i++
+			}
+			if hasValue && !exists(value) {
+				return false, fmt.Errorf("render -fleet %s: no such directory", value)
+			}
+			continue
+		}
 		if !takesValue {
 			continue
 		}
@@ -615,6 +630,24 @@ func renderOperands(args []string, flags map[string]bool, st *blockState, exists
 		}
 	}
 	return runnable, nil
+}
+
+// checkFleetFlags checks a cmd/fleet command line against the flags its main.go defines.
+func checkFleetFlags(dir string, args []string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, "main.go"))
+	if err != nil {
+		return err
+	}
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue // a stack name, or a flag's value
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !regexp.MustCompile(`fs\.\w+\("` + regexp.QuoteMeta(name) + `"`).Match(raw) {
+			return fmt.Errorf("cmd/fleet has no flag -%s", name)
+		}
+	}
+	return nil
 }
 
 // renderFlags are the flags of render.Main, as its own usage prints them: name -> takes a value.

@@ -28,6 +28,15 @@ type CiliumArgs struct {
 	// in an update that changes the Cilium minor. The next update leaves it out, which
 	// removes it.
 	Preflight bool
+	// Inputs replace values only the deployment knows, each at its path in Values (a mesh
+	// member's subnet IDs and CA; charts.MeshInputPaths).
+	Inputs []ValueInput
+}
+
+// ValueInput is a Helm value that comes from another resource or a secret.
+type ValueInput struct {
+	Path  []string
+	Value pulumi.Input
 }
 
 // PreflightTimeoutSeconds bounds the wait for the pre-flight check: the image pull on every
@@ -54,7 +63,14 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, err
 	}
-	pvalues := pulumi.ToMap(args.Values)
+	values := args.Values
+	if len(args.Inputs) > 0 {
+		values = deepCopy(values)
+		for _, in := range args.Inputs {
+			setPath(values, in.Path, in.Value)
+		}
+	}
+	pvalues := pulumi.ToMap(values)
 	_, kubeProxyFree := args.Values["k8sServiceHost"]
 	if kubeProxyFree {
 		pvalues["k8sServiceHost"] = args.K8sServiceHost
@@ -110,4 +126,30 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		return nil, err
 	}
 	return comp, nil
+}
+
+// deepCopy copies nested maps, so setting a path does not change the caller's values.
+func deepCopy(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			v = deepCopy(sub)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// setPath sets m[path[0]]...[path[n-1]] = v, creating maps on the way. pulumi.ToMap then
+// resolves the Input where it sits (a secret Input makes its top-level key secret).
+func setPath(m map[string]any, path []string, v any) {
+	for _, k := range path[:len(path)-1] {
+		sub, ok := m[k].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			m[k] = sub
+		}
+		m = sub
+	}
+	m[path[len(path)-1]] = v
 }

@@ -4,6 +4,7 @@
 package platform
 
 import (
+	"encoding/base64"
 	"fmt"
 
 	"github.com/eks-cilium/eks-cilium/awsnames"
@@ -13,9 +14,11 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/coredns"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
+	"github.com/eks-cilium/eks-cilium/components/mesh"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
+	"github.com/eks-cilium/eks-cilium/fleet"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -34,6 +37,9 @@ type PlatformArgs struct {
 	// Previous is what this platform deployed last time (nil on the first deployment); with
 	// it the day-2 guard refuses pool, mask, mode and cluster-replacing changes.
 	Previous *guard.Deployed
+	// Mesh is what a ClusterMesh member read about its peers (program.ReadMesh); required
+	// with eks-cilium:clusterMesh.
+	Mesh *plan.MeshInputs
 }
 
 // Platform is an EKS cluster whose only CNI is Cilium.
@@ -52,6 +58,8 @@ type Platform struct {
 	// needs it), whose versions the stack exports.
 	CoreDns          *coredns.CoreDns `pulumi:"-"`
 	PodIdentityAgent *awseks.Addon    `pulumi:"-"`
+	// Mesh is nil unless eks-cilium:clusterMesh is set.
+	Mesh *mesh.ClusterMesh `pulumi:"-"`
 
 	ClusterName      pulumi.StringOutput      `pulumi:"clusterName"`
 	ClusterEndpoint  pulumi.StringOutput      `pulumi:"clusterEndpoint"`
@@ -64,7 +72,10 @@ type Platform struct {
 // and the day-2 guard) and, only if that succeeds, creates everything from the plan. An
 // invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
-	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name})
+	if args.Config.ClusterMesh != nil && args.Mesh == nil {
+		return nil, fmt.Errorf("%s is set, but the peers' outputs were not read: a mesh member is built by program.Run, which reads them through StackReferences (PlatformArgs.Mesh)", stackconfig.KeyClusterMesh)
+	}
+	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Mesh: args.Mesh})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +98,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 
 	// network is what nodes need before they boot: routes to NAT for image pulls and joins.
 	var network []pulumi.Resource
+	var routeTables []pulumi.StringOutput
 	var vpcId pulumi.StringOutput
 	var privateIds, publicIds pulumi.StringArrayOutput
 	if cfg.Vpc.UsesExistingVpc() {
@@ -109,7 +121,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			return nil, err
 		}
 		vpcId, privateIds, publicIds = net.VpcId, net.PrivateSubnetIds, net.PublicSubnetIds
-		network = net.Egress
+		network, routeTables = net.Egress, net.PrivateRouteTableIds
 	}
 
 	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
@@ -138,6 +150,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		K8sServiceHost: cl.EndpointHost,
 		Provider:       cl.Provider,
 		Preflight:      p.Versions.CiliumPreflight,
+		Inputs:         meshValueInputs(p),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -211,6 +224,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 
 	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
+	var lbController *addons.AwsLoadBalancerController
 
 	// Karpenter's controller runs on the node groups, resolves AWS endpoints through CoreDNS
 	// and reaches AWS through Pod Identity.
@@ -239,7 +253,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		if lbc := a.AwsLoadBalancerController; lbc != nil {
 			webhook, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeWebhook)
 			metrics, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeMetrics)
-			if _, err := addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
+			if lbController, err = addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
 				Version:          lbc.Version,
 				ClusterName:      cl.ClusterName,
 				Region:           cfg.Region,
@@ -256,6 +270,24 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			}, parent); err != nil {
 				return nil, err
 			}
+		}
+	}
+
+	if m := p.Mesh; m != nil {
+		if comp.Mesh, err = mesh.NewClusterMesh(ctx, name, &mesh.ClusterMeshArgs{
+			Self:                 m.Self,
+			Links:                m.Wiring.Links,
+			VpcId:                vpcId,
+			PrivateSubnetIds:     privateIds,
+			PrivateRouteTableIds: routeTables,
+			NodeSecurityGroupId:  cl.ClusterSecurityGroupId,
+			Ingress:              fleet.PeerIngress(cfg.Cilium.TunnelProtocol, cfg.Cilium.Encryption),
+			Service:              charts.ClusterMeshAPIServerService(*p.CiliumInput("").Mesh),
+			Provider:             cl.Provider,
+			// The rules check (rules.CheckClusterMesh) guarantees the controller on a member.
+			ServiceDependsOn: []pulumi.Resource{lbController.Release, cil.Release},
+		}, parent); err != nil {
+			return nil, err
 		}
 	}
 
@@ -354,4 +386,20 @@ func KarpenterArgs(p *plan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dep
 		})
 	}
 	return args
+}
+
+// meshValueInputs are the Cilium values of a mesh member that are secret: the mesh CA, base64
+// of the PEM as the chart takes it.
+func meshValueInputs(p *plan.Plan) []cilium.ValueInput {
+	if p.Mesh == nil {
+		return nil
+	}
+	ca := p.Mesh.Wiring.CA
+	b64 := func(s string) pulumi.Input {
+		return pulumi.ToSecret(pulumi.String(base64.StdEncoding.EncodeToString([]byte(s))))
+	}
+	return []cilium.ValueInput{
+		{Path: charts.MeshInputPaths[charts.PlaceholderCACert], Value: b64(ca.Cert)},
+		{Path: charts.MeshInputPaths[charts.PlaceholderCAKey], Value: b64(ca.Key)},
+	}
 }

@@ -7,12 +7,13 @@ import "github.com/pulumi/pulumi-go-provider/infer"
 
 // PlatformArgs are the inputs of eks-cilium:index:Platform: the keys of a stack file, with the same names, descriptions and defaults (stackconfig.Config).
 type PlatformArgs struct {
-	Vpc        *VpcConfig        `pulumi:"vpc,optional"`
-	Cluster    *ClusterConfig    `pulumi:"cluster,optional"`
-	NodeGroups []NodeGroupConfig `pulumi:"nodeGroups"`
-	Cilium     CiliumConfig      `pulumi:"cilium"`
-	Addons     *AddonsConfig     `pulumi:"addons,optional"`
-	Karpenter  *KarpenterConfig  `pulumi:"karpenter,optional"`
+	Vpc         *VpcConfig         `pulumi:"vpc,optional"`
+	Cluster     *ClusterConfig     `pulumi:"cluster,optional"`
+	NodeGroups  []NodeGroupConfig  `pulumi:"nodeGroups"`
+	Cilium      CiliumConfig       `pulumi:"cilium"`
+	Addons      *AddonsConfig      `pulumi:"addons,optional"`
+	Karpenter   *KarpenterConfig   `pulumi:"karpenter,optional"`
+	ClusterMesh *ClusterMeshConfig `pulumi:"clusterMesh,optional"`
 }
 
 // Annotate gives the schema PlatformArgs's descriptions and defaults.
@@ -23,6 +24,7 @@ func (a *PlatformArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Cilium, "The Cilium Helm release, installed before any node exists, with ipam.mode cluster-pool and routingMode tunnel. Key names are Cilium's own Helm values.")
 	an.Describe(&a.Addons, "Cluster add-ons made to work on the overlay, each installed when its key is present, after the node groups. Default: none installed.")
 	an.Describe(&a.Karpenter, "Installs Karpenter after the node groups (its controller runs on them), with node pools that fit the pod pool. Default: not installed.")
+	an.Describe(&a.ClusterMesh, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
 }
 
 // VpcConfig mirrors stackconfig.VpcConfig for the component schema.
@@ -280,4 +282,25 @@ func (a *NodePoolLimits) Annotate(an infer.Annotator) {
 	an.Describe(&a.Cpu, "The total vCPUs the pool may launch.")
 	an.Describe(&a.Memory, "The total memory the pool may launch, a Kubernetes quantity (800Gi). Default: no memory limit.")
 	an.Describe(&a.Nodes, "Caps the pool's node count directly (Karpenter's limits.nodes). Default: no node cap.")
+}
+
+// ClusterMeshConfig mirrors stackconfig.ClusterMeshConfig for the component schema.
+type ClusterMeshConfig struct {
+	Id                   int      `pulumi:"id"`
+	Peers                []string `pulumi:"peers,optional"`
+	MaxConnectedClusters *int     `pulumi:"maxConnectedClusters,optional"`
+	Connectivity         *string  `pulumi:"connectivity,optional"`
+	TransitGatewayId     *string  `pulumi:"transitGatewayId,optional"`
+}
+
+// Annotate gives the schema ClusterMeshConfig's descriptions and defaults.
+func (a *ClusterMeshConfig) Annotate(an infer.Annotator) {
+	an.Describe(a, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
+	an.Describe(&a.Id, "Cilium's cluster.id: 1 to maxConnectedClusters, unique in the mesh (0 is reserved for clusters outside a mesh). It cannot change once the cluster is deployed.")
+	an.Describe(&a.Peers, "The other members of the mesh: stack names of this project, each of which must list this stack back. A member with no peers is mesh-ready and connects to nobody. Default: none.")
+	an.Describe(&a.MaxConnectedClusters, "Cilium's clustermesh.maxConnectedClusters, 255 or 511, the same on every member and fixed at install; 511 halves the cluster-local identities. The default is Cilium's (chart values.yaml).")
+	an.SetDefault(&a.MaxConnectedClusters, 255)
+	an.Describe(&a.Connectivity, "How the members' VPCs reach each other: peering (a VPC peering connection per pair, requested by the lower id and accepted by the higher) or transitGateway (this VPC attached to transitGatewayId). The same on every member.")
+	an.SetDefault(&a.Connectivity, "peering")
+	an.Describe(&a.TransitGatewayId, "The transit gateway (tgw- and 8 or 17 hex digits) every member attaches to with connectivity transitGateway; it must be in the members' region and associate and propagate attachments to its default route table. Default: none (required with transitGateway).")
 }

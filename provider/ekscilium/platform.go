@@ -1,6 +1,7 @@
 package ekscilium
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
@@ -55,6 +56,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pu
 	cfg, err := args.Config(ctx.Stack(), region)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ClusterMesh != nil {
+		// A member reads its peers' outputs through StackReferences before it is planned
+		// (program.ReadMesh), which a component constructed by another program does not do.
+		return nil, fmt.Errorf("clusterMesh is not served by the component: a ClusterMesh member is deployed by the eks-cilium Go program, which reads its peers' outputs through StackReferences (docs/fleet.md)")
 	}
 	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: cfg}, opts...)
 	if err != nil {

@@ -169,6 +169,12 @@ func newStack(t *testing.T, name string, values map[string]string) (auto.Stack, 
 		}
 		backend = "file://" + dir
 	}
+	return newStackOn(t, backend, name, values), backend
+}
+
+// newStackOn creates stack name of the program on backend with the given configuration.
+func newStackOn(t *testing.T, backend, name string, values map[string]string) auto.Stack {
+	t.Helper()
 	env := map[string]string{
 		"PULUMI_BACKEND_URL":       backend,
 		"PULUMI_CONFIG_PASSPHRASE": "eks-cilium-e2e", // protects nothing secret: the state is local and short-lived
@@ -196,9 +202,9 @@ func newStack(t *testing.T, name string, values map[string]string) (auto.Stack, 
 		config[k] = auto.ConfigValue{Value: v}
 	}
 	if err := stack.SetAllConfig(ctx, config); err != nil {
-		t.Fatalf("setting the dev stack's configuration: %v", err)
+		t.Fatalf("setting the configuration of %s: %v", name, err)
 	}
-	return stack, backend
+	return stack
 }
 
 // providerPlugins are the resource plugins the program uses, at the versions of their Go SDKs

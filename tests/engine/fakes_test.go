@@ -500,6 +500,11 @@ func fakeID(token, name string) string {
 		"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
 		"aws:ec2/launchTemplate:LaunchTemplate":               "lt-",
 		"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
+		"aws:ec2/vpcPeeringConnection:VpcPeeringConnection":   "pcx-",
+		// The accepter's id is the connection's (terraform-provider-aws
+		// aws_vpc_peering_connection_accepter); here one of the same shape.
+		"aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "pcx-",
+		"aws:ec2transitgateway/vpcAttachment:VpcAttachment":                 "tgw-attach-",
 	}[token]
 	if prefix == "" {
 		return strings.ToLower(name) + "-" + h[:8]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2transitgateway"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -55,6 +56,8 @@ var argsOf = []interface{ ElementType() reflect.Type }{
 	ec2.VpcArgs{}, ec2.SubnetArgs{}, ec2.InternetGatewayArgs{}, ec2.NatGatewayArgs{}, ec2.EipArgs{},
 	ec2.RouteTableArgs{}, ec2.RouteTableAssociationArgs{}, ec2.VpcEndpointArgs{}, ec2.LaunchTemplateArgs{},
 	ec2.SecurityGroupArgs{}, ec2.SecurityGroupRuleArgs{},
+	ec2.VpcPeeringConnectionArgs{}, ec2.VpcPeeringConnectionAccepterArgs{}, ec2.RouteArgs{},
+	ec2transitgateway.VpcAttachmentArgs{},
 	awseks.ClusterArgs{}, awseks.NodeGroupArgs{}, awseks.AddonArgs{}, awseks.AccessEntryArgs{},
 	awseks.AccessPolicyAssociationArgs{}, awseks.PodIdentityAssociationArgs{},
 	iam.RoleArgs{}, iam.RolePolicyAttachmentArgs{}, iam.PolicyArgs{}, iam.RolePolicyArgs{},
