@@ -47,6 +47,9 @@ type CiliumInput struct {
 	ExpectedNodes int
 	// Extra are user values merged last; design keys are refused.
 	Extra map[string]any
+	// MigrationPhase is the phase of an adopted cluster's migration ("" for a cluster the
+	// stack created); its values (CiliumMigrationValues) go on top of the design's.
+	MigrationPhase string
 }
 
 // ciliumDesignKeys are value paths that define this project's networking design, or that have a
@@ -121,6 +124,7 @@ func CiliumValues(in CiliumInput) (map[string]any, error) {
 	if in.Encryption == "wireguard" {
 		v["encryption"] = map[string]any{"enabled": true, "type": "wireguard"}
 	}
+	merge(v, CiliumMigrationValues(in.MigrationPhase))
 	merge(v, in.Extra)
 	return v, nil
 }

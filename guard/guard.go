@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -23,6 +24,11 @@ type Deployed struct {
 	// KubeProxyReplacement is the deployed cluster.kubeProxyReplacement; nil when the stack was
 	// last deployed by a version of the program that did not export it.
 	KubeProxyReplacement *bool
+	// Existing is the deployed cluster.existing and MigrationPhase the migration phase an
+	// adopted cluster deployed (migration.Phase: "" for a created cluster). Existing is nil
+	// for stacks last deployed before the outputs existed: their clusters were all created.
+	Existing       *bool
+	MigrationPhase string
 }
 
 // The values this version of the program always deploys.
@@ -69,6 +75,23 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 		d.KubeProxyReplacement = &v
 	default:
 		bad = append(bad, fmt.Sprintf("kubeProxyReplacement (want a boolean, got %v)", v))
+	}
+	switch v := outputs["clusterExisting"].(type) {
+	case nil: // deployed before the output existed, when every stack created its cluster
+	case bool:
+		d.Existing = &v
+	default:
+		bad = append(bad, fmt.Sprintf("clusterExisting (want a boolean, got %v)", v))
+	}
+	switch v := outputs["migrationPhase"].(type) {
+	case nil:
+	case string:
+		if v != "" && migration.Order(v) == 0 {
+			bad = append(bad, fmt.Sprintf("migrationPhase (want one of %v or %s, got %q)", migration.Phases(), migration.PhaseComplete, v))
+		}
+		d.MigrationPhase = v
+	default:
+		bad = append(bad, fmt.Sprintf("migrationPhase (want a string, got %v)", v))
 	}
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
@@ -24,11 +25,18 @@ type Inputs struct {
 	Config stackconfig.Config
 	// Previous is what the stack deployed last time (its outputs); nil on a first deployment.
 	Previous *guard.Deployed
+	// PreviousUnread says Previous is nil because it was not read yet (a program validating
+	// its configuration before it reads its previous outputs), not because nothing was
+	// deployed: the checks that need the previous deployment wait for a later plan.
+	PreviousUnread bool
 	// Today is the date Kubernetes versions' support is checked against; zero means Today().
 	Today time.Time
 	// Name is the Platform's resource name when a program names it other than its cluster
 	// (the program names it after the cluster); the names derived from it are checked too.
 	Name string
+	// Live are the facts of an adopted cluster (cluster.existing) as the program read them
+	// from EKS and the cluster; nil offline, where the plan lists them as DeployTimeChecks.
+	Live *migration.Facts
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -43,6 +51,10 @@ type Plan struct {
 	// Notices are what whoever runs `pulumi up` must know: escape hatches in use, where the
 	// deployment must run from.
 	Notices []string
+	// Live are the adopted cluster's facts the plan was checked against (nil offline and for a
+	// created cluster); DeployTimeChecks are what the program checks live when Live is nil.
+	Live             *migration.Facts
+	DeployTimeChecks []string
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -85,6 +97,23 @@ func New(in Inputs) (*Plan, error) {
 	if err := collect(err); err != nil {
 		return nil, err
 	}
+	if !in.PreviousUnread {
+		refusals = append(refusals, guard.CheckMigration(in.Previous, cfg)...)
+	}
+	var deployTime []string
+	if cfg.Cluster.Existing && len(refusals) == 0 && !in.PreviousUnread {
+		if in.Live == nil {
+			deployTime = migration.DeployTimeChecks(cfg)
+		} else {
+			previous := ""
+			if in.Previous != nil {
+				previous = in.Previous.MigrationPhase
+			}
+			w, r := migration.Check(cfg, previous, in.Live, ip.NodeCIDRsNeeded, ip.NodeCIDRsTotal)
+			warnings = append(warnings, w...)
+			refusals = append(refusals, r...)
+		}
+	}
 	var ports *hostports.Map
 	if len(refusals) == 0 {
 		if ports, err = hostPortMap(cfg, ip); err != nil {
@@ -100,7 +129,8 @@ func New(in Inputs) (*Plan, error) {
 	}
 	ip.Warnings = append(ip.Warnings, warnings...)
 	ip.Warnings.Sort()
-	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: append(notices, configNotices(cfg)...)}, nil
+	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: append(notices, configNotices(cfg)...),
+		Live: in.Live, DeployTimeChecks: deployTime}, nil
 }
 
 // configNotices are the notices of a valid configuration itself, whatever was deployed before.
@@ -151,6 +181,7 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string)
 		Encryption:           cfg.Cilium.Encryption,
 		ExpectedNodes:        expected,
 		Extra:                cfg.Cilium.Values,
+		MigrationPhase:       migration.Phase(cfg),
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/live"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,20 +30,62 @@ func Run(ctx *pulumi.Context) error {
 	}
 	// Plan once without the previous deployment: an invalid stack fails here, before the
 	// StackReference below is registered.
-	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
 		return err
 	}
 	prev, err := Previous(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = Deploy(ctx, cfg, prev)
+	// The day-2 guard (the migration's phase order included) before reading anything of an
+	// adopted cluster: a skipped phase is refused as such, reachable cluster or not.
+	if cfg.Cluster.Existing {
+		if _, err := plan.New(plan.Inputs{Config: cfg, Previous: prev}); err != nil {
+			return err
+		}
+	}
+	adopted, err := Adopted(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = DeployAdopted(ctx, cfg, prev, adopted)
 	return err
 }
 
-// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement is
-// missing from stacks last deployed before it was exported; the guard then skips that check.
-var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement"}
+// Adoption is an adopted cluster (cluster.existing) as the program found it: the EKS
+// lookup, and the facts the migration is checked against.
+type Adoption struct {
+	Found *cluster.Found
+	// Live is nil under mocks: the offline render cannot read a cluster and lists the checks
+	// instead (plan.Plan.DeployTimeChecks).
+	Live *migration.Facts
+}
+
+// Adopted looks up the cluster of a stack with cluster.existing and, outside mocks, reads its
+// facts (package live), before anything is registered; nil for a stack that creates its
+// cluster.
+func Adopted(ctx *pulumi.Context, cfg stackconfig.Config) (*Adoption, error) {
+	if !cfg.Cluster.Existing {
+		return nil, nil
+	}
+	found, err := cluster.Lookup(ctx, cfg.ClusterName())
+	if err != nil {
+		return nil, err
+	}
+	a := &Adoption{Found: found}
+	if !ctx.RunningWithMocks() {
+		if a.Live, err = live.Read(ctx, cfg, found); err != nil {
+			return nil, fmt.Errorf("%s: reading the adopted cluster for the migration's checks: %w", stackconfig.KeyCluster+".existing", err)
+		}
+	}
+	return a, nil
+}
+
+// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement,
+// clusterExisting and migrationPhase are missing from stacks last deployed before they were
+// exported; the guard then skips those checks (such stacks all created their clusters).
+var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement",
+	"clusterExisting", "migrationPhase"}
 
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
@@ -113,7 +158,17 @@ func UnknownKeys(pulumiConfig string) stackconfig.Problems {
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
 // prev is the previous deployment (nil on the first one) for the day-2 guard.
 func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (*platform.Platform, error) {
-	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev})
+	return DeployAdopted(ctx, cfg, prev, nil)
+}
+
+// DeployAdopted is Deploy with what Adopted found of an adopted cluster (nil: looked up by
+// the platform, no live checks).
+func DeployAdopted(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, adopted *Adoption) (*platform.Platform, error) {
+	args := &platform.PlatformArgs{Config: cfg, Previous: prev}
+	if adopted != nil {
+		args.Adopted, args.Live = adopted.Found, adopted.Live
+	}
+	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), args)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +206,7 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"purpose": pulumi.String(e.Purpose),
 		})
 	}
-	return map[string]pulumi.Input{
+	out := map[string]pulumi.Input{
 		"hostPorts":       planned,
 		"kubeconfig":      p.Kubeconfig,
 		"clusterName":     p.ClusterName,
@@ -166,7 +221,9 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		// Read back by the day-2 guard: the switch cannot be made on a running cluster.
 		"kubeProxyReplacement": pulumi.Bool(cfg.Cluster.KubeProxyReplacement),
 		"ciliumVersion":        pulumi.String(cfg.Cilium.Version),
-		"nodeGroups":           groups,
+		// Read back by the guard: an adopted cluster's migration advances one phase per update.
+		"clusterExisting": pulumi.Bool(cfg.Cluster.Existing),
+		"nodeGroups":      groups,
 		"ipPlan": pulumi.Map{
 			"nodeCidrsTotal":      pulumi.Float64(float64(ip.NodeCIDRsTotal)),
 			"nodeCidrsNeeded":     pulumi.Int(ip.NodeCIDRsNeeded),
@@ -174,4 +231,7 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"usablePodIPsPerNode": pulumi.Int(ip.UsablePodIPsPerNode),
 		},
 	}
+	// Read back by the guard: an adopted cluster's migration phase ("" for a created cluster).
+	out["migrationPhase"] = pulumi.String(migration.Phase(cfg))
+	return out
 }

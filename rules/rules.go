@@ -33,6 +33,7 @@ var concerns = []Concern{
 	CheckCilium,
 	CheckAddons,
 	CheckKarpenter,
+	CheckMigration,
 }
 
 // Check runs every concern over cfg. today is the date the Kubernetes version lifecycle is

@@ -127,6 +127,9 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 		"CheckAddons": func(c *stackconfig.Config) {
 			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest", Replicas: 1}}
 		},
+		"CheckMigration": func(c *stackconfig.Config) {
+			c.Migration = &stackconfig.MigrationConfig{Phase: "install", AwsNode: "addon"}
+		},
 		"KubernetesVersionOn": func(c *stackconfig.Config) { c.Cluster.Version = "1.3" },
 	}
 	if len(probes) != len(concerns)+1 {

@@ -23,6 +23,11 @@ type CiliumArgs struct {
 	K8sServiceHost pulumi.StringInput
 	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
+	// Wait makes the release wait for Cilium's pods, for a cluster that already has nodes
+	// (an adopted one); a new cluster has none when Cilium is installed.
+	Wait bool
+	// DependsOn are resources the release waits for (an adopted cluster's migration state).
+	DependsOn []pulumi.Resource
 }
 
 // Cilium is the Helm release.
@@ -36,8 +41,9 @@ type Cilium struct {
 	Version     pulumi.StringOutput `pulumi:"version"`
 }
 
-// NewCilium installs the chart. The release does not wait for pods: when it is created the
-// cluster has no nodes yet, and nodes only become Ready once this release runs on them.
+// NewCilium installs the chart. The release does not wait for pods unless Wait: when a new
+// cluster gets it, it has no nodes yet, and nodes only become Ready once this release runs on
+// them.
 func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulumi.ResourceOption) (*Cilium, error) {
 	comp := &Cilium{}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
@@ -55,10 +61,10 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		// No nodes exist yet: waiting for the agent pods would dead-lock with the node groups.
-		SkipAwait: pulumi.Bool(true),
+		SkipAwait: pulumi.Bool(!args.Wait),
 		// Keep a few revisions for `helm rollback` during a Cilium upgrade.
 		MaxHistory: pulumi.Int(5),
-	}, pulumi.Parent(comp), pulumi.Provider(args.Provider))
+	}, pulumi.Parent(comp), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,12 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/coredns"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
+	"github.com/eks-cilium/eks-cilium/components/migrate"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,6 +34,12 @@ type PlatformArgs struct {
 	// Previous is what this platform deployed last time (nil on the first deployment); with
 	// it the day-2 guard refuses pool, mask, mode and cluster-replacing changes.
 	Previous *guard.Deployed
+	// Adopted is the existing cluster of a stack with cluster.existing, as the program looked
+	// it up (cluster.Lookup); nil looks it up here.
+	Adopted *cluster.Found
+	// Live are the adopted cluster's facts the migration is checked against (program.ReadLive);
+	// nil offline, where the plan lists them as deploy-time checks.
+	Live *migration.Facts
 }
 
 // Platform is an EKS cluster whose only CNI is Cilium.
@@ -58,7 +66,7 @@ type Platform struct {
 // and the day-2 guard) and, only if that succeeds, creates everything from the plan. An
 // invalid or refused configuration registers no resource.
 func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
-	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name})
+	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Live: args.Live})
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +86,14 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		}
 	}
 	clusterName := cfg.ClusterName()
+
+	// An adopted cluster is looked up before anything is registered (an invoke).
+	adopted := args.Adopted
+	if cfg.Cluster.Existing && adopted == nil {
+		if adopted, err = cluster.Lookup(ctx, clusterName); err != nil {
+			return nil, err
+		}
+	}
 
 	// network is what nodes need before they boot: routes to NAT for image pulls and joins.
 	var network []pulumi.Resource
@@ -106,22 +122,57 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		network = net.Egress
 	}
 
-	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
-		Name:                 clusterName,
-		Version:              cfg.Cluster.Version,
-		VpcId:                vpcId,
-		PrivateSubnetIds:     privateIds,
-		PublicSubnetIds:      publicIds,
-		ServiceCidr:          cfg.Cluster.ServiceCidr,
-		KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
-		EndpointPublicAccess: cfg.Cluster.EndpointPublicAccess,
-		PublicAccessCidrs:    cfg.Cluster.PublicAccessCidrs,
-		AdminPrincipalArns:   cfg.Cluster.AdminPrincipalArns,
-		KmsKeyArn:            cfg.Cluster.KmsKeyArn,
-		Protect:              cfg.Cluster.Protect,
-	}, parent)
+	var cl *cluster.Cluster
+	if cfg.Cluster.Existing {
+		cl, err = cluster.NewAdopted(ctx, name, adopted, cfg.Region, parent)
+	} else {
+		cl, err = cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
+			Name:                 clusterName,
+			Version:              cfg.Cluster.Version,
+			VpcId:                vpcId,
+			PrivateSubnetIds:     privateIds,
+			PublicSubnetIds:      publicIds,
+			ServiceCidr:          cfg.Cluster.ServiceCidr,
+			KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
+			EndpointPublicAccess: cfg.Cluster.EndpointPublicAccess,
+			PublicAccessCidrs:    cfg.Cluster.PublicAccessCidrs,
+			AdminPrincipalArns:   cfg.Cluster.AdminPrincipalArns,
+			KmsKeyArn:            cfg.Cluster.KmsKeyArn,
+			Protect:              cfg.Cluster.Protect,
+		}, parent)
+	}
 	if err != nil {
 		return nil, err
+	}
+	// What must exist before anything runs in the cluster: the EKS cluster this stack
+	// creates (an adopted one exists already).
+	var clusterDeps []pulumi.Resource
+	if cl.Eks != nil {
+		clusterDeps = append(clusterDeps, cl.Eks)
+	}
+
+	// The migration's objects: the state ConfigMap, aws-node adopted and kept off the new
+	// nodes, the ports between legacy and new nodes; after the release, the CiliumNodeConfig.
+	// New nodes wait for all of them.
+	var mig *migrate.Migration
+	var ciliumDeps []pulumi.Resource
+	if cfg.Migration != nil {
+		tunnelPort := 0
+		if v, ok := ciliumValues["tunnelPort"].(int); ok {
+			tunnelPort = v
+		}
+		if mig, err = migrate.NewMigration(ctx, name, &migrate.MigrationArgs{
+			Config:                 cfg,
+			ClusterName:            clusterName,
+			ClusterSecurityGroupId: adopted.SecurityGroupId,
+			Pool:                   cfg.Cilium.ClusterPoolIPv4PodCIDRList,
+			TunnelPort:             tunnelPort,
+			Live:                   p.Live,
+			Provider:               cl.Provider,
+		}, parent); err != nil {
+			return nil, err
+		}
+		ciliumDeps = append(ciliumDeps, mig.State)
 	}
 
 	cil, err := cilium.NewCilium(ctx, name, &cilium.CiliumArgs{
@@ -129,9 +180,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Values:         ciliumValues,
 		K8sServiceHost: cl.EndpointHost,
 		Provider:       cl.Provider,
+		// An adopted cluster has nodes: the release waits for the agents, and so does the
+		// CiliumNodeConfig, whose CRD the operator registers.
+		Wait:      cfg.Cluster.Existing,
+		DependsOn: ciliumDeps,
 	}, parent)
 	if err != nil {
 		return nil, err
+	}
+	var migrated []pulumi.Resource
+	if mig != nil {
+		if err := mig.NodeConfig(ctx, name, cil.Release); err != nil {
+			return nil, err
+		}
+		migrated = mig.Ready
 	}
 
 	// Node groups wait for the Cilium release: their nodes only turn Ready once a CNI runs,
@@ -144,7 +206,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		args.Endpoint = cl.Endpoint
 		args.CertificateAuthority = cl.CertificateAuthority
 		args.SubnetIds = privateIds
-		args.DependsOn = append([]pulumi.Resource{cil.Release, cl.Eks}, network...)
+		args.DependsOn = append(append(append([]pulumi.Resource{cil.Release}, clusterDeps...), migrated...), network...)
 		group, err := nodegroup.NewNodeGroup(ctx, awsnames.NodeGroupResource(name, ng.Name), &args, parent)
 		if err != nil {
 			return nil, err
@@ -153,17 +215,23 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		groups = append(groups, group.Eks)
 	}
 
-	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out.
-	dns, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
-		ClusterName:  cl.ClusterName,
-		AddonVersion: cfg.Cluster.CorednsVersion,
-		DependsOn:    append(groups, cl.Eks),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
+	afterNodes := append(append([]pulumi.Resource{}, groups...), clusterDeps...)
 
-	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
+	// CoreDNS pods need Ready nodes; an addon created earlier degrades and times out. An
+	// adopted cluster keeps the CoreDNS it has: it runs on the legacy nodes and moves with
+	// the drains like any workload.
+	afterDNS := afterNodes
+	if !cfg.Cluster.Existing {
+		dns, err := coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
+			ClusterName:  cl.ClusterName,
+			AddonVersion: cfg.Cluster.CorednsVersion,
+			DependsOn:    afterNodes,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		afterDNS = append(append([]pulumi.Resource{}, afterNodes...), dns)
+	}
 
 	// One Pod Identity agent per cluster, whoever needs it. Its DaemonSet pods, like
 	// CoreDNS's, wait for Ready nodes.
@@ -181,7 +249,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// Karpenter's controller runs on the node groups, resolves AWS endpoints through CoreDNS
 	// and reaches AWS through Pod Identity.
 	if cfg.Karpenter != nil {
-		deps := append(append([]pulumi.Resource{}, afterNodes...), dns)
+		deps := afterDNS
 		if comp.Karpenter, err = karpenter.NewKarpenter(ctx, name, KarpenterArgs(p, cl, agent, deps), parent); err != nil {
 			return nil, err
 		}
@@ -217,7 +285,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 				PodIdentityAgent: agent,
 				Provider:         cl.Provider,
 				// It resolves AWS API endpoints through CoreDNS (dnsPolicy ClusterFirstWithHostNet).
-				DependsOn: append(append([]pulumi.Resource{}, afterNodes...), dns),
+				DependsOn: afterDNS,
 			}, parent); err != nil {
 				return nil, err
 			}
@@ -263,8 +331,22 @@ func nodeGroupArgs(p *plan.Plan, i int) nodegroup.NodeGroupArgs {
 		MaxUnavailable:       ng.MaxUnavailable,
 		IgnoreScalingChanges: ng.IgnoreScalingChanges,
 		EnableSsm:            ng.EnableSsm,
-		Labels:               ng.Labels,
+		Labels:               nodeLabels(cfg, ng),
 	}
+}
+
+// nodeLabels are a node group's labels: on an adopted cluster also the migration label, which
+// makes the CiliumNodeConfig select its nodes and keeps aws-node off them. It stays after the
+// migration: removing it would change every launch template and replace every node.
+func nodeLabels(cfg stackconfig.Config, ng stackconfig.NodeGroupConfig) map[string]string {
+	if !cfg.Cluster.Existing {
+		return ng.Labels
+	}
+	out := map[string]string{migration.NodeLabelKey: migration.NodeLabelValue}
+	for k, v := range ng.Labels {
+		out[k] = v
+	}
+	return out
 }
 
 // NodeUserData is the user data, as plain text, of every node group's launch template, by node
