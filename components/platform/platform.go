@@ -80,7 +80,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	for _, w := range p.Notices {
+	// Every warning of the plan shows in the preview, where the change is reviewed: the
+	// rules' (the migration's live findings among them) and the notices.
+	for _, w := range p.Warnings() {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: comp}); err != nil {
 			return nil, err
 		}
