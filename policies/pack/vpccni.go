@@ -35,7 +35,7 @@ func checkNoVpcCni(res policyx.AnalyzerResource, _ map[string]any) []string {
 		if name, p, ok := stringAt(props, "addonName"); p == known && ok && name == vpcCniAddonName {
 			// An adopted cluster's own add-on, during its migration, fenced off the nodes
 			// Cilium serves (docs/migration.md); vpc-cni-kept-until-removal guards it then.
-			if fencesAwsNode(props) {
+			if _, p := lookup(props, "configurationValues"); p == unknown || fencesAwsNode(props) {
 				return nil
 			}
 			return []string{fmt.Sprintf("addonName is %q: %s; remove the add-on (during a migration its configurationValues must keep aws-node off nodes labelled %s=%s).",
