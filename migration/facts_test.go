@@ -169,7 +169,9 @@ func TestCheck_WarnsAboutWhatTheOverlayCannotCarryOver(t *testing.T) {
 		{"SecurityGroupPolicies", func(f *Facts) { f.SecurityGroupPolicies = []string{"shop/db"} }, "1 SecurityGroupPolicies (shop/db): security groups for pods"},
 		{"pod ENIs", func(f *Facts) { f.AwsNode.Env["ENABLE_POD_ENI"] = "true" }, "aws-node has ENABLE_POD_ENI=true"},
 		{"IP targets", func(f *Facts) { f.IPTargets = []string{"Service shop/web"} }, "load balancers with IP targets (Service shop/web)"},
-		{"webhooks off the host network", func(f *Facts) { f.HiddenBackends = []string{"ValidatingWebhookConfiguration gatekeeper (Service gk/webhook)"} },
+		{"webhooks off the host network", func(f *Facts) {
+			f.HiddenBackends = []string{"ValidatingWebhookConfiguration gatekeeper (Service gk/webhook)"}
+		},
 			"the EKS control plane cannot reach pods on the overlay"},
 	}
 	for _, tt := range tests {

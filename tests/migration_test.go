@@ -72,14 +72,14 @@ func dependsOnType(res *render.Result, r render.Resource, typ string) bool {
 // nothing of it adopted except aws-node, retained until the phase that deletes it.
 func TestMigration_EachPhaseRendersExactlyWhatItChanges(t *testing.T) {
 	const (
-		addon    = "aws:eks/addon:Addon"
-		patch    = "kubernetes:apps/v1:DaemonSetPatch"
-		ds       = "kubernetes:apps/v1:DaemonSet"
-		cnc      = "kubernetes:cilium.io/v2:CiliumNodeConfig"
-		state    = "kubernetes:core/v1:ConfigMap"
-		sgRule   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-		release  = "kubernetes:helm.sh/v3:Release"
-		group    = "aws:eks/nodeGroup:NodeGroup"
+		addon   = "aws:eks/addon:Addon"
+		patch   = "kubernetes:apps/v1:DaemonSetPatch"
+		ds      = "kubernetes:apps/v1:DaemonSet"
+		cnc     = "kubernetes:cilium.io/v2:CiliumNodeConfig"
+		state   = "kubernetes:core/v1:ConfigMap"
+		sgRule  = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+		release = "kubernetes:helm.sh/v3:Release"
+		group   = "aws:eks/nodeGroup:NodeGroup"
 	)
 	tests := []struct {
 		phase, awsNode, previous string
