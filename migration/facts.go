@@ -239,7 +239,7 @@ func Check(cfg stackconfig.Config, previous string, f *Facts, nodeCIDRsNeeded in
 		// The EKS control plane reaches only VPC addresses (cilium/cilium#30111).
 		if len(f.HiddenBackends) > 0 {
 			warn(KeyPhase, phase, named("webhooks and APIServices served by pods off the host network", f.HiddenBackends)+
-				": the EKS control plane cannot reach pods on the overlay, so once those pods move they time out; serve them from the host network first (docs/operations.md)")
+				": the EKS control plane cannot reach pods on the overlay, so once those pods move they time out; serve them from the host network first (docs/migration.md, What cannot be carried over)")
 		}
 	}
 	warnings.Sort()
