@@ -52,6 +52,9 @@ type CiliumInput struct {
 	Mesh *ClusterMeshInput
 	// Extra are user values merged last; design keys are refused.
 	Extra map[string]any
+	// MigrationPhase is the phase of an adopted cluster's migration ("" for a cluster the
+	// stack created); its values (CiliumMigrationValues) go on top of the design's.
+	MigrationPhase string
 }
 
 // ciliumDesignKeys are value paths that define this project's networking design, or that have a
@@ -136,6 +139,7 @@ func CiliumValues(in CiliumInput) (map[string]any, error) {
 	if in.Mesh != nil {
 		merge(v, ClusterMeshValues(*in.Mesh))
 	}
+	merge(v, CiliumMigrationValues(in.MigrationPhase))
 	merge(v, in.Extra)
 	return v, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -28,6 +29,11 @@ type Deployed struct {
 	// Mesh is the deployed clusterMesh identity; nil when the stack was not a mesh member (or
 	// was last deployed before the output existed).
 	Mesh *DeployedMesh
+	// Existing is the deployed cluster.existing and MigrationPhase the migration phase an
+	// adopted cluster deployed (migration.Phase: "" for a created cluster). Existing is nil
+	// for stacks last deployed before the outputs existed: their clusters were all created.
+	Existing       *bool
+	MigrationPhase string
 }
 
 // The values this version of the program always deploys.
@@ -77,6 +83,23 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 	}
 	d.Versions = readVersions(outputs, &bad)
 	d.Mesh, bad = meshFromOutputs(outputs, bad)
+	switch v := outputs["clusterExisting"].(type) {
+	case nil: // deployed before the output existed, when every stack created its cluster
+	case bool:
+		d.Existing = &v
+	default:
+		bad = append(bad, fmt.Sprintf("clusterExisting (want a boolean, got %v)", v))
+	}
+	switch v := outputs["migrationPhase"].(type) {
+	case nil:
+	case string:
+		if v != "" && migration.Order(v) == 0 {
+			bad = append(bad, fmt.Sprintf("migrationPhase (want one of %v or %s, got %q)", migration.Phases(), migration.PhaseComplete, v))
+		}
+		d.MigrationPhase = v
+	default:
+		bad = append(bad, fmt.Sprintf("migrationPhase (want a string, got %v)", v))
+	}
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {
 		bad = append(bad, fmt.Sprintf("podCidrs (want a non-empty list, got %v)", outputs["podCidrs"]))

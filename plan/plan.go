@@ -15,6 +15,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
@@ -24,6 +25,10 @@ type Inputs struct {
 	Config stackconfig.Config
 	// Previous is what the stack deployed last time (its outputs); nil on a first deployment.
 	Previous *guard.Deployed
+	// PreviousUnread says Previous is nil because it was not read yet (a program validating
+	// its configuration before it reads its previous outputs), not because nothing was
+	// deployed: the checks that need the previous deployment wait for a later plan.
+	PreviousUnread bool
 	// Today is the date Kubernetes versions' support is checked against; zero means Today().
 	Today time.Time
 	// Name is the Platform's resource name when a program names it other than its cluster
@@ -32,6 +37,9 @@ type Inputs struct {
 	// Mesh is what a ClusterMesh member read about its peers (nil: not read; nothing is
 	// wired to them then).
 	Mesh *MeshInputs
+	// Live are the facts of an adopted cluster (cluster.existing) as the program read them
+	// from EKS and the cluster; nil offline, where the plan lists them as DeployTimeChecks.
+	Live *migration.Facts
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -53,6 +61,10 @@ type Plan struct {
 	Upgrade []Step
 	// Mesh is the stack's part of its ClusterMesh; nil when it is not a member.
 	Mesh *Mesh
+	// Live are the adopted cluster's facts the plan was checked against (nil offline and for a
+	// created cluster); DeployTimeChecks are what the program checks live when Live is nil.
+	Live             *migration.Facts
+	DeployTimeChecks []string
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -95,6 +107,23 @@ func New(in Inputs) (*Plan, error) {
 	if err := collect(err); err != nil {
 		return nil, err
 	}
+	if !in.PreviousUnread {
+		refusals = append(refusals, guard.CheckMigration(in.Previous, cfg)...)
+	}
+	var deployTime []string
+	if cfg.Cluster.Existing && len(refusals) == 0 && !in.PreviousUnread {
+		if in.Live == nil {
+			deployTime = migration.DeployTimeChecks(cfg)
+		} else {
+			previous := ""
+			if in.Previous != nil {
+				previous = in.Previous.MigrationPhase
+			}
+			w, r := migration.Check(cfg, previous, in.Live, ip.NodeCIDRsNeeded, ip.NodeCIDRsTotal)
+			warnings = append(warnings, w...)
+			refusals = append(refusals, r...)
+		}
+	}
 	var ports *hostports.Map
 	if len(refusals) == 0 {
 		if ports, err = hostPortMap(cfg, ip); err != nil {
@@ -122,7 +151,8 @@ func New(in Inputs) (*Plan, error) {
 	ip.Warnings = append(append(ip.Warnings, warnings...), versionWarnings...)
 	ip.Warnings.Sort()
 	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers, Mesh: mesh,
-		Notices: append(append(append(notices, configNotices(cfg)...), mesh.notices()...), versionNotices...)}
+		Notices: append(append(append(notices, configNotices(cfg)...), mesh.notices()...), versionNotices...),
+		Live:    in.Live, DeployTimeChecks: deployTime}
 	steps, stepNotices := p.upgradeSteps()
 	p.Upgrade, p.Notices = steps, append(p.Notices, stepNotices...)
 	return p, nil
@@ -179,6 +209,7 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost, upgrad
 		ExpectedNodes:        expected,
 		UpgradeCompatibility: upgradeCompatibility,
 		Extra:                cfg.Cilium.Values,
+		MigrationPhase:       migration.Phase(cfg),
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/live"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,7 +30,7 @@ func Run(ctx *pulumi.Context) error {
 	}
 	// Plan once without the previous deployment: an invalid stack fails here, before the
 	// StackReference below is registered.
-	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
 		return err
 	}
 	prev, self, err := previous(ctx)
@@ -40,15 +43,57 @@ func Run(ctx *pulumi.Context) error {
 			return err
 		}
 	}
-	_, err = DeployWith(ctx, cfg, prev, mesh)
+	// The day-2 guard (the migration's phase order included) before reading anything of an
+	// adopted cluster: a skipped phase is refused as such, reachable cluster or not.
+	if cfg.Cluster.Existing {
+		if _, err := plan.New(plan.Inputs{Config: cfg, Previous: prev}); err != nil {
+			return err
+		}
+	}
+	adopted, err := Adopted(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = deploy(ctx, cfg, prev, mesh, adopted)
 	return err
 }
 
-// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement and
-// the version outputs are missing from stacks last deployed before they were exported; the
-// guard then skips those checks and says so.
+// Adoption is an adopted cluster (cluster.existing) as the program found it: the EKS
+// lookup, and the facts the migration is checked against.
+type Adoption struct {
+	Found *cluster.Found
+	// Live is nil under mocks: the offline render cannot read a cluster and lists the checks
+	// instead (plan.Plan.DeployTimeChecks).
+	Live *migration.Facts
+}
+
+// Adopted looks up the cluster of a stack with cluster.existing and, outside mocks, reads its
+// facts (package live), before anything is registered; nil for a stack that creates its
+// cluster.
+func Adopted(ctx *pulumi.Context, cfg stackconfig.Config) (*Adoption, error) {
+	if !cfg.Cluster.Existing {
+		return nil, nil
+	}
+	found, err := cluster.Lookup(ctx, cfg.ClusterName())
+	if err != nil {
+		return nil, err
+	}
+	a := &Adoption{Found: found}
+	if !ctx.RunningWithMocks() {
+		if a.Live, err = live.Read(ctx, cfg, found); err != nil {
+			return nil, fmt.Errorf("%s: reading the adopted cluster for the migration's checks: %w", stackconfig.KeyCluster+".existing", err)
+		}
+	}
+	return a, nil
+}
+
+// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement,
+// the version outputs, clusterExisting and migrationPhase are missing from stacks last
+// deployed before they were exported; the guard then skips those checks and says so (such
+// stacks all created their clusters).
 var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement",
-	"kubernetesVersion", "ciliumVersion", "ciliumInitialVersion", "ciliumPreflight", "nodeGroups", "addonVersions", "chartVersions"}
+	"kubernetesVersion", "ciliumVersion", "ciliumInitialVersion", "ciliumPreflight", "nodeGroups", "addonVersions", "chartVersions",
+	"clusterExisting", "migrationPhase"}
 
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
@@ -129,13 +174,27 @@ func UnknownKeys(pulumiConfig string) stackconfig.Problems {
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
 // prev is the previous deployment (nil on the first one) for the day-2 guard.
 func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (*platform.Platform, error) {
-	return DeployWith(ctx, cfg, prev, nil)
+	return deploy(ctx, cfg, prev, nil, nil)
 }
 
 // DeployWith is Deploy for a ClusterMesh member too: mesh is what it read about its peers
 // (ReadMesh).
 func DeployWith(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, mesh *plan.MeshInputs) (*platform.Platform, error) {
-	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev, Mesh: mesh})
+	return deploy(ctx, cfg, prev, mesh, nil)
+}
+
+// DeployAdopted is Deploy with what Adopted found of an adopted cluster (nil: looked up by
+// the platform, no live checks).
+func DeployAdopted(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, adopted *Adoption) (*platform.Platform, error) {
+	return deploy(ctx, cfg, prev, nil, adopted)
+}
+
+func deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, mesh *plan.MeshInputs, adopted *Adoption) (*platform.Platform, error) {
+	args := &platform.PlatformArgs{Config: cfg, Previous: prev, Mesh: mesh}
+	if adopted != nil {
+		args.Adopted, args.Live = adopted.Found, adopted.Live
+	}
+	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), args)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +284,8 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"nodeGroups":           groups,
 		"addonVersions":        addonVersions,
 		"chartVersions":        chartVersions,
+		// Read back by the guard: an adopted cluster's migration advances one phase per update.
+		"clusterExisting": pulumi.Bool(cfg.Cluster.Existing),
 		"ipPlan": pulumi.Map{
 			"nodeCidrsTotal":      pulumi.Float64(float64(ip.NodeCIDRsTotal)),
 			"nodeCidrsNeeded":     pulumi.Int(ip.NodeCIDRsNeeded),
@@ -240,6 +301,8 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 	for k, v := range MeshOutputs(p) {
 		outputs[k] = v
 	}
+	// Read back by the guard: an adopted cluster's migration phase ("" for a created cluster).
+	outputs["migrationPhase"] = pulumi.String(migration.Phase(cfg))
 	return outputs
 }
 

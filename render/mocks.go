@@ -65,6 +65,8 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.URN = newURN(c.stack, r.Parent, r.Type, r.Name)
 		r.Protect = rpc.GetProtect()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Import = rpc.GetImportId()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
@@ -230,9 +232,25 @@ func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"value": resource.NewProperty("resolve:ssm:" + name),
 			"type":  resource.NewProperty("String"),
 		}, nil
+	case "aws:eks/getCluster:getCluster":
+		// An adopted cluster (cluster.existing) is looked up at deploy time; offline its
+		// endpoint, CA, VPC and security group show as placeholders.
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "endpoint": AdoptedEndpoint, "version": "",
+			"certificateAuthorities": []any{map[string]any{"data": LookedUp}},
+			"vpcConfig":              map[string]any{"vpcId": LookedUp, "clusterSecurityGroupId": LookedUp, "subnetIds": []any{}},
+		}), nil
 	}
 	return nil, fmt.Errorf("render: no offline answer for invoke %s", args.Token)
 }
+
+// LookedUp is how a value of an adopted cluster that the program looks up at deploy time
+// appears in the render; AdoptedEndpoint is its API endpoint (a reserved .invalid name).
+const (
+	LookedUp        = "<looked up>"
+	AdoptedEndpoint = "https://adopted-cluster.eks.invalid"
+)
 
 func fakeKubeconfig() string {
 	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","clusters":[{"name":"kubernetes","cluster":{"server":%q,"certificate-authority-data":%q}}],"contexts":[{"name":"aws","context":{"cluster":"kubernetes","user":"aws"}}],"current-context":"aws","users":[{"name":"aws","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"aws","args":["eks","get-token","--cluster-name","mock"]}}}]}`, FakeEndpoint, FakeCA)

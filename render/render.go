@@ -30,10 +30,13 @@ type Resource struct {
 	ID        string   `json:"-"` // only in Known mode
 	Provider  string   `json:"provider,omitempty"`
 	DependsOn []string `json:"dependsOn"`
-	// Protect and IgnoreChanges are the resource options a reviewer must see.
-	Protect       bool                 `json:"protect,omitempty"`
-	IgnoreChanges []string             `json:"ignoreChanges,omitempty"`
-	Inputs        resource.PropertyMap `json:"-"`
+	// Protect, IgnoreChanges, Import and RetainOnDelete are the resource options a reviewer
+	// must see.
+	Protect        bool                 `json:"protect,omitempty"`
+	IgnoreChanges  []string             `json:"ignoreChanges,omitempty"`
+	Import         string               `json:"import,omitempty"`
+	RetainOnDelete bool                 `json:"retainOnDelete,omitempty"`
+	Inputs         resource.PropertyMap `json:"-"`
 }
 
 // Options change how the program is run.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
@@ -34,9 +35,21 @@ type Report struct {
 	// UpgradePlan is what the update changes against the deployed stack, in the order the
 	// engine makes the changes: only with -previous (an empty list when nothing changes).
 	UpgradePlan *[]plan.Step `json:"upgradePlan,omitempty"`
-	Warnings    []string     `json:"warnings"`
 	// ClusterMesh is the stack's part of its ClusterMesh; absent outside a mesh.
 	ClusterMesh *MeshView `json:"clusterMesh,omitempty"`
+	// Migration is the phase an adopted cluster's update deploys and what the program checks
+	// against the live cluster; absent for a cluster the stack creates.
+	Migration *MigrationView `json:"migration,omitempty"`
+	Warnings  []string       `json:"warnings"`
+}
+
+// MigrationView is an adopted cluster's migration as the render can show it.
+type MigrationView struct {
+	Phase string `json:"phase"`
+	// Changes is what this phase changes in the cluster; DeployTimeChecks what the program
+	// reads from the cluster and checks before registering anything (offline it cannot).
+	Changes          []string `json:"changes"`
+	DeployTimeChecks []string `json:"deployTimeChecks"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -49,9 +62,13 @@ type ResourceView struct {
 	Provider  string   `json:"provider,omitempty"`
 	// Protect and IgnoreChanges are resource options: deletion protection and inputs left to
 	// others after creation (e.g. an autoscaler's desiredSize).
-	Protect       bool           `json:"protect,omitempty"`
-	IgnoreChanges []string       `json:"ignoreChanges,omitempty"`
-	Inputs        map[string]any `json:"inputs"`
+	Protect       bool     `json:"protect,omitempty"`
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// Import is the id of an existing cloud object the resource adopts; RetainOnDelete keeps
+	// the object when the resource leaves the stack.
+	Import         string         `json:"import,omitempty"`
+	RetainOnDelete bool           `json:"retainOnDelete,omitempty"`
+	Inputs         map[string]any `json:"inputs"`
 }
 
 // PlanView is the IP plan with stable JSON names.
@@ -118,7 +135,7 @@ func NewReport(r *Result) (*Report, error) {
 		rep.Resources = append(rep.Resources, ResourceView{
 			URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent,
 			DependsOn: nonNil(res.DependsOn), Provider: res.Provider, Inputs: inputs,
-			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges,
+			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges, Import: res.Import, RetainOnDelete: res.RetainOnDelete,
 		})
 		if res.Type == "kubernetes:helm.sh/v3:Release" && inputs["chart"] == "cilium" {
 			if v, ok := inputs["values"].(map[string]any); ok {
@@ -140,6 +157,9 @@ func NewReport(r *Result) (*Report, error) {
 		return nil, err
 	}
 	rep.ClusterMesh = mesh
+	if phase := migration.Phase(r.Config); phase != "" {
+		rep.Migration = &MigrationView{Phase: phase, Changes: migration.Changes(r.Config), DeployTimeChecks: nonNil(r.Plan.DeployTimeChecks)}
+	}
 	return rep, nil
 }
 
@@ -208,6 +228,18 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			b.WriteString("  ---\n" + indent(y.String()))
 		}
 	}
+	if m := rep.Migration; m != nil {
+		fmt.Fprintf(&b, "\nMigration: phase %s (docs/migration.md)\n", m.Phase)
+		for _, c := range m.Changes {
+			fmt.Fprintf(&b, "  - %s\n", c)
+		}
+		if len(m.DeployTimeChecks) > 0 {
+			b.WriteString("  Checked against the live cluster at deploy time (preview and update):\n")
+			for _, c := range m.DeployTimeChecks {
+				fmt.Fprintf(&b, "  - %s\n", c)
+			}
+		}
+	}
 	cp := rep.CriticalPath
 	b.WriteString("\nTime to ready (typical durations: docs/design.md)\n")
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
@@ -263,6 +295,12 @@ func writeTree(b *strings.Builder, res []ResourceView) {
 		}
 		if len(r.IgnoreChanges) > 0 {
 			opts = append(opts, "ignores changes to "+strings.Join(r.IgnoreChanges, ", "))
+		}
+		if r.Import != "" {
+			opts = append(opts, "imports "+r.Import)
+		}
+		if r.RetainOnDelete {
+			opts = append(opts, "retained on delete")
 		}
 		suffix := ""
 		if len(opts) > 0 {

@@ -102,7 +102,8 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 	if err != nil {
 		return nil, err
 	}
-	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
+	// The program applies the day-2 guard itself, with opts.Previous.
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
 		return nil, err
 	}
 	prog := opts.Program

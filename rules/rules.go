@@ -34,6 +34,7 @@ var concerns = []Concern{
 	CheckAddons,
 	CheckKarpenter,
 	CheckClusterMesh,
+	CheckMigration,
 }
 
 // versionConcerns are the rules about what runs on the cluster's Kubernetes version (node

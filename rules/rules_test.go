@@ -140,6 +140,9 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 			c.Addons = &stackconfig.AddonsConfig{AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 1}}
 			c.ClusterMesh = &stackconfig.ClusterMeshConfig{Id: 0, MaxConnectedClusters: 255, Connectivity: "peering"}
 		},
+		"CheckMigration": func(c *stackconfig.Config) {
+			c.Migration = &stackconfig.MigrationConfig{Phase: "install", AwsNode: "addon"}
+		},
 	}
 	if len(probes) != len(concerns)+len(versionConcerns)+1 {
 		t.Fatalf("%d probes for %d concerns (and the version): give every concern a probe", len(probes), len(concerns))

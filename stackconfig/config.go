@@ -27,6 +27,7 @@ const (
 	KeyCilium     = Namespace + ":cilium"
 	KeyAddons     = Namespace + ":addons"
 	KeyKarpenter  = Namespace + ":karpenter"
+	KeyMigration  = Namespace + ":migration"
 )
 
 // Config is everything one stack decides. Values that shape the resource graph are plain.
@@ -58,6 +59,9 @@ type Config struct {
 	// ClusterMesh makes the cluster a member of a Cilium ClusterMesh with other stacks of this
 	// project (docs/fleet.md).
 	ClusterMesh *ClusterMeshConfig `json:"clusterMesh,omitempty" derived:"not a mesh member"`
+	// Migration moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium,
+	// one phase per update (docs/migration.md).
+	Migration *MigrationConfig `json:"migration,omitempty" derived:"no migration"`
 }
 
 // VpcConfig is eks-cilium:vpc. Either the VPC is created (id empty) or an existing one is
@@ -89,6 +93,11 @@ type VpcConfig struct {
 
 // ClusterConfig is eks-cilium:cluster.
 type ClusterConfig struct {
+	// Existing adopts an EKS cluster that runs on the AWS VPC CNI instead of creating one: the
+	// cluster called name is looked up, not created, and so is its VPC (vpc gives its id, cidr
+	// and subnets). What the cluster already has stays with its owner; eks-cilium:migration
+	// moves it to Cilium.
+	Existing bool `json:"existing" default:"false"`
 	// Name is the EKS cluster's name (EKS name syntax); at most 43 characters while the
 	// Platform is named after it (the IAM role pulumi-eks derives from it), 41 with Karpenter
 	// (its node role). Set it when one stack holds more than one Platform.

@@ -31,6 +31,11 @@ type CiliumArgs struct {
 	// Inputs replace values only the deployment knows, each at its path in Values (a mesh
 	// member's subnet IDs and CA; charts.MeshInputPaths).
 	Inputs []ValueInput
+	// Wait makes the release wait for Cilium's pods, for a cluster that already has nodes
+	// (an adopted one); a new cluster has none when Cilium is installed.
+	Wait bool
+	// DependsOn are resources the release waits for (an adopted cluster's migration state).
+	DependsOn []pulumi.Resource
 }
 
 // ValueInput is a Helm value that comes from another resource or a secret.
@@ -56,8 +61,9 @@ type Cilium struct {
 	Version     pulumi.StringOutput `pulumi:"version"`
 }
 
-// NewCilium installs the chart. The release does not wait for pods: when it is created the
-// cluster has no nodes yet, and nodes only become Ready once this release runs on them.
+// NewCilium installs the chart. The release does not wait for pods unless Wait: when a new
+// cluster gets it, it has no nodes yet, and nodes only become Ready once this release runs on
+// them.
 func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulumi.ResourceOption) (*Cilium, error) {
 	comp := &Cilium{}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
@@ -75,7 +81,7 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 	if kubeProxyFree {
 		pvalues["k8sServiceHost"] = args.K8sServiceHost
 	}
-	releaseOpts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider)}
+	releaseOpts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn)}
 	if args.Preflight {
 		pre := pulumi.ToMap(charts.CiliumPreflightValues(kubeProxyFree, ""))
 		if kubeProxyFree {
@@ -109,7 +115,7 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		// No nodes exist yet: waiting for the agent pods would dead-lock with the node groups.
-		SkipAwait: pulumi.Bool(true),
+		SkipAwait: pulumi.Bool(!args.Wait),
 		// Keep a few revisions for `helm rollback` during a Cilium upgrade.
 		MaxHistory: pulumi.Int(5),
 	}, releaseOpts...)

@@ -15,11 +15,13 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/coredns"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/components/mesh"
+	"github.com/eks-cilium/eks-cilium/components/migrate"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/fleet"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/versions"
@@ -40,6 +42,12 @@ type PlatformArgs struct {
 	// Mesh is what a ClusterMesh member read about its peers (program.ReadMesh); required
 	// with eks-cilium:clusterMesh.
 	Mesh *plan.MeshInputs
+	// Adopted is the existing cluster of a stack with cluster.existing, as the program looked
+	// it up (cluster.Lookup); nil looks it up here.
+	Adopted *cluster.Found
+	// Live are the adopted cluster's facts the migration is checked against (program.ReadLive);
+	// nil offline, where the plan lists them as deploy-time checks.
+	Live *migration.Facts
 }
 
 // Platform is an EKS cluster whose only CNI is Cilium.
@@ -75,7 +83,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	if args.Config.ClusterMesh != nil && args.Mesh == nil {
 		return nil, fmt.Errorf("%s is set, but the peers' outputs were not read: a mesh member is built by program.Run, which reads them through StackReferences (PlatformArgs.Mesh)", stackconfig.KeyClusterMesh)
 	}
-	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Mesh: args.Mesh})
+	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Mesh: args.Mesh, Live: args.Live})
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +97,22 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	for _, w := range p.Notices {
+	// Every warning of the plan shows in the preview, where the change is reviewed: the
+	// rules' (the migration's live findings among them) and the notices.
+	for _, w := range p.Warnings() {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: comp}); err != nil {
 			return nil, err
 		}
 	}
 	clusterName := cfg.ClusterName()
+
+	// An adopted cluster is looked up before anything is registered (an invoke).
+	adopted := args.Adopted
+	if cfg.Cluster.Existing && adopted == nil {
+		if adopted, err = cluster.Lookup(ctx, clusterName); err != nil {
+			return nil, err
+		}
+	}
 
 	// network is what nodes need before they boot: routes to NAT for image pulls and joins.
 	var network []pulumi.Resource
@@ -124,24 +142,59 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		network, routeTables = net.Egress, net.PrivateRouteTableIds
 	}
 
-	cl, err := cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
-		Name: clusterName,
-		// cluster.version, except in the first update of a rollback (the plan's Versions).
-		Version:              p.Versions.ControlPlane,
-		KubeProxyVersion:     p.Versions.Addons[versions.KubeProxy],
-		VpcId:                vpcId,
-		PrivateSubnetIds:     privateIds,
-		PublicSubnetIds:      publicIds,
-		ServiceCidr:          cfg.Cluster.ServiceCidr,
-		KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
-		EndpointPublicAccess: cfg.Cluster.EndpointPublicAccess,
-		PublicAccessCidrs:    cfg.Cluster.PublicAccessCidrs,
-		AdminPrincipalArns:   cfg.Cluster.AdminPrincipalArns,
-		KmsKeyArn:            cfg.Cluster.KmsKeyArn,
-		Protect:              cfg.Cluster.Protect,
-	}, parent)
+	var cl *cluster.Cluster
+	if cfg.Cluster.Existing {
+		cl, err = cluster.NewAdopted(ctx, name, adopted, cfg.Region, parent)
+	} else {
+		cl, err = cluster.NewCluster(ctx, name, &cluster.ClusterArgs{
+			Name: clusterName,
+			// cluster.version, except in the first update of a rollback (the plan's Versions).
+			Version:              p.Versions.ControlPlane,
+			KubeProxyVersion:     p.Versions.Addons[versions.KubeProxy],
+			VpcId:                vpcId,
+			PrivateSubnetIds:     privateIds,
+			PublicSubnetIds:      publicIds,
+			ServiceCidr:          cfg.Cluster.ServiceCidr,
+			KubeProxyReplacement: cfg.Cluster.KubeProxyReplacement,
+			EndpointPublicAccess: cfg.Cluster.EndpointPublicAccess,
+			PublicAccessCidrs:    cfg.Cluster.PublicAccessCidrs,
+			AdminPrincipalArns:   cfg.Cluster.AdminPrincipalArns,
+			KmsKeyArn:            cfg.Cluster.KmsKeyArn,
+			Protect:              cfg.Cluster.Protect,
+		}, parent)
+	}
 	if err != nil {
 		return nil, err
+	}
+	// What must exist before anything runs in the cluster: the EKS cluster this stack
+	// creates (an adopted one exists already).
+	var clusterDeps []pulumi.Resource
+	if cl.Eks != nil {
+		clusterDeps = append(clusterDeps, cl.Eks)
+	}
+
+	// The migration's objects: the state ConfigMap, aws-node adopted and kept off the new
+	// nodes, the ports between legacy and new nodes; after the release, the CiliumNodeConfig.
+	// New nodes wait for all of them.
+	var mig *migrate.Migration
+	var ciliumDeps []pulumi.Resource
+	if cfg.Migration != nil {
+		tunnelPort := 0
+		if v, ok := ciliumValues["tunnelPort"].(int); ok {
+			tunnelPort = v
+		}
+		if mig, err = migrate.NewMigration(ctx, name, &migrate.MigrationArgs{
+			Config:                 cfg,
+			ClusterName:            clusterName,
+			ClusterSecurityGroupId: adopted.SecurityGroupId,
+			Pool:                   cfg.Cilium.ClusterPoolIPv4PodCIDRList,
+			TunnelPort:             tunnelPort,
+			Live:                   p.Live,
+			Provider:               cl.Provider,
+		}, parent); err != nil {
+			return nil, err
+		}
+		ciliumDeps = append(ciliumDeps, mig.State)
 	}
 
 	cil, err := cilium.NewCilium(ctx, name, &cilium.CiliumArgs{
@@ -151,9 +204,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Provider:       cl.Provider,
 		Preflight:      p.Versions.CiliumPreflight,
 		Inputs:         meshValueInputs(p),
+		// An adopted cluster has nodes: the release waits for the agents, and so does the
+		// CiliumNodeConfig, whose CRD the operator registers.
+		Wait:      cfg.Cluster.Existing,
+		DependsOn: ciliumDeps,
 	}, parent)
 	if err != nil {
 		return nil, err
+	}
+	var migrated []pulumi.Resource
+	if mig != nil {
+		if err := mig.NodeConfig(ctx, name, cil.Release); err != nil {
+			return nil, err
+		}
+		migrated = mig.Ready
 	}
 
 	// The EKS addons whose pods run on the nodes: CoreDNS, and the Pod Identity agent (one per
@@ -164,16 +228,24 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	// updating-an-add-on.html), then rolls the nodes.
 	var dns *coredns.CoreDns
 	var agent pulumi.Resource
+	// An adopted cluster keeps the CoreDNS it has: it runs on the legacy nodes and moves with
+	// the drains like any workload.
 	newAddons := func(deps []pulumi.Resource) error {
-		var err error
-		dns, err = coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
-			ClusterName:  cl.ClusterName,
-			AddonVersion: p.Versions.Addons[versions.CoreDNS],
-			DependsOn:    deps,
-		}, parent)
-		if err != nil || !plan.NeedsPodIdentityAgent(cfg) {
-			return err
+		if !cfg.Cluster.Existing {
+			var err error
+			dns, err = coredns.NewCoreDns(ctx, name, &coredns.CoreDnsArgs{
+				ClusterName:  cl.ClusterName,
+				AddonVersion: p.Versions.Addons[versions.CoreDNS],
+				DependsOn:    deps,
+			}, parent)
+			if err != nil {
+				return err
+			}
 		}
+		if !plan.NeedsPodIdentityAgent(cfg) {
+			return nil
+		}
+		var err error
 		comp.PodIdentityAgent, err = podidentity.NewAgent(ctx, name+"-pod-identity", &podidentity.AgentArgs{
 			ClusterName:  cl.ClusterName,
 			AddonVersion: p.Versions.Addons[versions.PodIdentityAgent],
@@ -184,10 +256,12 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 	var nodesAfter []pulumi.Resource
 	if !p.Versions.CoreDNSWaitsForNodes {
-		if err := newAddons([]pulumi.Resource{cl.Eks}); err != nil {
+		if err := newAddons(clusterDeps); err != nil {
 			return nil, err
 		}
-		nodesAfter = append(nodesAfter, dns)
+		if dns != nil {
+			nodesAfter = append(nodesAfter, dns)
+		}
 		if agent != nil {
 			nodesAfter = append(nodesAfter, agent)
 		}
@@ -209,7 +283,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		args.Endpoint = cl.Endpoint
 		args.CertificateAuthority = cl.CertificateAuthority
 		args.SubnetIds = privateIds
-		args.DependsOn = append(append([]pulumi.Resource{cil.Release, cl.Eks}, network...), nodesAfter...)
+		args.DependsOn = append(append(append(append([]pulumi.Resource{cil.Release}, clusterDeps...), migrated...), network...), nodesAfter...)
 		group, err := nodegroup.NewNodeGroup(ctx, awsnames.NodeGroupResource(name, ng.Name), &args, parent)
 		if err != nil {
 			return nil, err
@@ -218,18 +292,23 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		groups = append(groups, group.Eks)
 	}
 	if p.Versions.CoreDNSWaitsForNodes {
-		if err := newAddons(append(append([]pulumi.Resource{}, groups...), cl.Eks)); err != nil {
+		if err := newAddons(append(append([]pulumi.Resource{}, groups...), clusterDeps...)); err != nil {
 			return nil, err
 		}
 	}
 
-	afterNodes := append(append([]pulumi.Resource{}, groups...), cl.Eks)
+	afterNodes := append(append([]pulumi.Resource{}, groups...), clusterDeps...)
+	// afterDNS adds CoreDNS, which an adopted cluster keeps as it is.
+	afterDNS := afterNodes
+	if dns != nil {
+		afterDNS = append(append([]pulumi.Resource{}, afterNodes...), dns)
+	}
 	var lbController *addons.AwsLoadBalancerController
 
 	// Karpenter's controller runs on the node groups, resolves AWS endpoints through CoreDNS
 	// and reaches AWS through Pod Identity.
 	if cfg.Karpenter != nil {
-		deps := append(append([]pulumi.Resource{}, afterNodes...), dns)
+		deps := afterDNS
 		if comp.Karpenter, err = karpenter.NewKarpenter(ctx, name, KarpenterArgs(p, cl, agent, deps), parent); err != nil {
 			return nil, err
 		}
@@ -264,9 +343,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 				RoleName:         awsnames.LoadBalancerControllerRole(clusterName),
 				PodIdentityAgent: agent,
 				Provider:         cl.Provider,
-				Kubeconfig:       cl.Eks.KubeconfigJson,
+				Kubeconfig:       kubeconfigOf(cl),
 				// It resolves AWS API endpoints through CoreDNS (dnsPolicy ClusterFirstWithHostNet).
-				DependsOn: append(append([]pulumi.Resource{}, afterNodes...), dns),
+				DependsOn: afterDNS,
 			}, parent); err != nil {
 				return nil, err
 			}
@@ -330,7 +409,7 @@ func nodeGroupArgs(p *plan.Plan, i int) nodegroup.NodeGroupArgs {
 		MaxUnavailable:       ng.MaxUnavailable,
 		IgnoreScalingChanges: ng.IgnoreScalingChanges,
 		EnableSsm:            ng.EnableSsm,
-		Labels:               ng.Labels,
+		Labels:               nodeLabels(cfg, ng),
 	}
 }
 
@@ -388,6 +467,20 @@ func KarpenterArgs(p *plan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dep
 	return args
 }
 
+// nodeLabels are a node group's labels: on an adopted cluster also the migration label, which
+// makes the CiliumNodeConfig select its nodes and keeps aws-node off them. It stays after the
+// migration: removing it would change every launch template and replace every node.
+func nodeLabels(cfg stackconfig.Config, ng stackconfig.NodeGroupConfig) map[string]string {
+	if !cfg.Cluster.Existing {
+		return ng.Labels
+	}
+	out := map[string]string{migration.NodeLabelKey: migration.NodeLabelValue}
+	for k, v := range ng.Labels {
+		out[k] = v
+	}
+	return out
+}
+
 // meshValueInputs are the Cilium values of a mesh member that are secret: the mesh CA, base64
 // of the PEM as the chart takes it.
 func meshValueInputs(p *plan.Plan) []cilium.ValueInput {
@@ -402,4 +495,13 @@ func meshValueInputs(p *plan.Plan) []cilium.ValueInput {
 		{Path: charts.MeshInputPaths[charts.PlaceholderCACert], Value: b64(ca.Cert)},
 		{Path: charts.MeshInputPaths[charts.PlaceholderCAKey], Value: b64(ca.Key)},
 	}
+}
+
+// kubeconfigOf is the kubeconfig pulumi-eks generated for a cluster the stack creates, or the
+// one built from the EKS lookup of an adopted cluster.
+func kubeconfigOf(cl *cluster.Cluster) pulumi.StringInput {
+	if cl.Eks != nil {
+		return cl.Eks.KubeconfigJson
+	}
+	return cl.Kubeconfig
 }

@@ -14,6 +14,7 @@ type PlatformArgs struct {
 	Addons      *AddonsConfig      `pulumi:"addons,optional"`
 	Karpenter   *KarpenterConfig   `pulumi:"karpenter,optional"`
 	ClusterMesh *ClusterMeshConfig `pulumi:"clusterMesh,optional"`
+	Migration   *MigrationConfig   `pulumi:"migration,optional"`
 }
 
 // Annotate gives the schema PlatformArgs's descriptions and defaults.
@@ -25,6 +26,7 @@ func (a *PlatformArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Addons, "Cluster add-ons made to work on the overlay, each installed when its key is present, after the node groups. Default: none installed.")
 	an.Describe(&a.Karpenter, "Installs Karpenter after the node groups (its controller runs on them), with node pools that fit the pod pool. Default: not installed.")
 	an.Describe(&a.ClusterMesh, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
+	an.Describe(&a.Migration, "Moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium, one phase per update (docs/migration.md). Default: no migration.")
 }
 
 // VpcConfig mirrors stackconfig.VpcConfig for the component schema.
@@ -55,6 +57,7 @@ func (a *VpcConfig) Annotate(an infer.Annotator) {
 
 // ClusterConfig mirrors stackconfig.ClusterConfig for the component schema.
 type ClusterConfig struct {
+	Existing                *bool    `pulumi:"existing,optional"`
 	Name                    *string  `pulumi:"name,optional"`
 	Version                 *string  `pulumi:"version,optional"`
 	ServiceCidr             *string  `pulumi:"serviceCidr,optional"`
@@ -72,6 +75,8 @@ type ClusterConfig struct {
 // Annotate gives the schema ClusterConfig's descriptions and defaults.
 func (a *ClusterConfig) Annotate(an infer.Annotator) {
 	an.Describe(a, "The EKS control plane, created without the AWS VPC CNI (no aws-node) and, with kubeProxyReplacement, without kube-proxy: API authentication mode, all five log types, secrets envelope encryption.")
+	an.Describe(&a.Existing, "Adopts an EKS cluster that runs on the AWS VPC CNI instead of creating one: the cluster called name is looked up, not created, and so is its VPC (vpc gives its id, cidr and subnets). What the cluster already has stays with its owner; eks-cilium:migration moves it to Cilium.")
+	an.SetDefault(&a.Existing, false)
 	an.Describe(&a.Name, "The EKS cluster's name (EKS name syntax); at most 43 characters while the Platform is named after it (the IAM role pulumi-eks derives from it), 41 with Karpenter (its node role). Set it when one stack holds more than one Platform. Default: eks-cilium-<stack>.")
 	an.Describe(&a.Version, "The Kubernetes minor, \"1.N\" (quote it in YAML: 1.30 unquoted reads as 1.3), a version EKS offers: warned in extended support, refused after it. The default is the newest version in EKS standard support on 2026-12-01 (until 2027-03-27, EKS release calendar) that Cilium 1.19 is e2e-tested on (1.32 to 1.35, its compatibility.rst).")
 	an.SetDefault(&a.Version, "1.35")
@@ -303,4 +308,21 @@ func (a *ClusterMeshConfig) Annotate(an infer.Annotator) {
 	an.Describe(&a.Connectivity, "How the members' VPCs reach each other: peering (a VPC peering connection per pair, requested by the lower id and accepted by the higher) or transitGateway (this VPC attached to transitGatewayId). The same on every member.")
 	an.SetDefault(&a.Connectivity, "peering")
 	an.Describe(&a.TransitGatewayId, "The transit gateway (tgw- and 8 or 17 hex digits) every member attaches to with connectivity transitGateway; it must be in the members' region and associate and propagate attachments to its default route table. Default: none (required with transitGateway).")
+}
+
+// MigrationConfig mirrors stackconfig.MigrationConfig for the component schema.
+type MigrationConfig struct {
+	Phase                  string   `pulumi:"phase"`
+	LegacyNodeGroups       []string `pulumi:"legacyNodeGroups"`
+	AwsNode                string   `pulumi:"awsNode"`
+	LegacySecurityGroupIds []string `pulumi:"legacySecurityGroupIds,optional"`
+}
+
+// Annotate gives the schema MigrationConfig's descriptions and defaults.
+func (a *MigrationConfig) Annotate(an infer.Annotator) {
+	an.Describe(a, "Moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium, one phase per update (docs/migration.md). Default: no migration.")
+	an.Describe(&a.Phase, "The migration's phase: install (Cilium beside aws-node, the new node groups labelled for Cilium), finalize (Cilium's final values once no legacy node is left) or remove-aws-node (aws-node deleted for good). It advances one phase per update and never goes back after finalize.")
+	an.Describe(&a.LegacyNodeGroups, "The cluster's existing EKS managed node groups whose nodes run aws-node, by their EKS names. They stay with their owner: this stack never changes them; finalize waits until they have no nodes.")
+	an.Describe(&a.AwsNode, "How the cluster runs aws-node: addon (the EKS vpc-cni add-on, adopted with retain-on-delete until remove-aws-node) or selfManaged (the aws-node DaemonSet EKS bootstraps, patched in place). No default: EKS installs either, depending on how the cluster was created.")
+	an.Describe(&a.LegacySecurityGroupIds, "Security groups of the legacy nodes other than the cluster security group (from their launch templates); the tunnel and health ports are opened between each of them and the cluster security group the new nodes use. Default: none: the legacy nodes use only the cluster security group, which allows all traffic between its members.")
 }

@@ -119,6 +119,9 @@ type fake struct {
 	autoname func(token, name string, olds, news resource.PropertyMap) resource.PropertyMap
 	// invoke answers data-source calls.
 	invoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+	// read answers a Read of an existing object by id (the import of what a stack adopts):
+	// its outputs and its inputs.
+	read func(token, id string) (outputs, inputs resource.PropertyMap, err error)
 	// construct builds a component (pulumi-eks).
 	construct func(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error)
 	// checkConfig checks the provider's own configuration.
@@ -312,6 +315,28 @@ func (f *fake) mocks() providers.ProviderMocks {
 				return err
 			})
 			return &emptypb.Empty{}, err
+		},
+		Read: func(_ context.Context, in *rpc.ReadRequest) (*rpc.ReadResponse, error) {
+			var resp *rpc.ReadResponse
+			token := string(resource.URN(in.GetUrn()).Type())
+			err := f.logged("Read", token, in.GetUrn(), false, func(i int) error {
+				if f.read == nil {
+					return fmt.Errorf("fake %s: no object %s %s to read", f.name, token, in.GetId())
+				}
+				outs, ins, err := f.read(token, in.GetId())
+				if err != nil {
+					return err
+				}
+				f.log.setInputs(i, ins)
+				props, err := plugin.MarshalProperties(outs, marshal)
+				if err != nil {
+					return err
+				}
+				inputs, err := plugin.MarshalProperties(ins, marshal)
+				resp = &rpc.ReadResponse{Id: in.GetId(), Properties: props, Inputs: inputs}
+				return err
+			})
+			return resp, err
 		},
 		Invoke: func(_ context.Context, in *rpc.InvokeRequest) (*rpc.InvokeResponse, error) {
 			var resp *rpc.InvokeResponse

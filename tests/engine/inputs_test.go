@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -65,6 +66,8 @@ var argsOf = []interface{ ElementType() reflect.Type }{
 	cloudwatch.EventRuleArgs{}, cloudwatch.EventTargetArgs{}, sqs.QueueArgs{}, sqs.QueuePolicyArgs{},
 	eks.ClusterArgs{},
 	helmv3.ReleaseArgs{}, kubernetes.ProviderArgs{}, appsv1.DeploymentPatchArgs{}, corev1.ServiceArgs{},
+	// An adopted cluster's migration.
+	vpc.SecurityGroupIngressRuleArgs{}, corev1.ConfigMapArgs{}, appsv1.DaemonSetPatchArgs{}, appsv1.DaemonSetArgs{},
 }
 
 var (
