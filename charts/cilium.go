@@ -45,8 +45,16 @@ type CiliumInput struct {
 	// ExpectedNodes is the number of nodes expected at creation (sum of desired sizes); it
 	// sizes the operator.
 	ExpectedNodes int
+	// UpgradeCompatibility is the minor of the first Cilium installed on the stack ("1.19"):
+	// the chart keeps that version's defaults across upgrades.
+	UpgradeCompatibility string
+	// Mesh makes the release a ClusterMesh member (ClusterMeshValues); nil otherwise.
+	Mesh *ClusterMeshInput
 	// Extra are user values merged last; design keys are refused.
 	Extra map[string]any
+	// MigrationPhase is the phase of an adopted cluster's migration ("" for a cluster the
+	// stack created); its values (CiliumMigrationValues) go on top of the design's.
+	MigrationPhase string
 }
 
 // ciliumDesignKeys are value paths that define this project's networking design, or that have a
@@ -65,6 +73,7 @@ var ciliumDesignKeys = map[string]string{
 	// Overlay pod IPs are unknown to the VPC's route tables; without masquerading, traffic
 	// from pods to the VPC and the internet leaves with a source address nothing routes back to.
 	"enableIPv4Masquerade": "overlay pod IPs are unknown to the VPC: masquerading behind the node's address is how pods reach the VPC and the internet",
+	"upgradeCompatibility": "it is the minor of the first Cilium installed on the stack (output ciliumInitialVersion), kept for the stack's life",
 }
 
 // CiliumOperatorReplicas sizes cilium-operator: two replicas (chart default, with anti-affinity)
@@ -118,9 +127,19 @@ func CiliumValues(in CiliumInput) (map[string]any, error) {
 		v["k8sServiceHost"] = in.K8sServiceHost
 		v["k8sServicePort"] = 443
 	}
+	if in.UpgradeCompatibility != "" {
+		// Cilium's upgrade guide: "the upgradeCompatibility option should be set to the
+		// initial Cilium version which was installed in this cluster" (upgrade.rst, step 2);
+		// the chart gates older defaults on it (templates/_helpers.tpl, semverCompare).
+		v["upgradeCompatibility"] = in.UpgradeCompatibility
+	}
 	if in.Encryption == "wireguard" {
 		v["encryption"] = map[string]any{"enabled": true, "type": "wireguard"}
 	}
+	if in.Mesh != nil {
+		merge(v, ClusterMeshValues(*in.Mesh))
+	}
+	merge(v, CiliumMigrationValues(in.MigrationPhase))
 	merge(v, in.Extra)
 	return v, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
@@ -23,6 +24,16 @@ type Deployed struct {
 	// KubeProxyReplacement is the deployed cluster.kubeProxyReplacement; nil when the stack was
 	// last deployed by a version of the program that did not export it.
 	KubeProxyReplacement *bool
+	// Versions are the deployed Kubernetes, Cilium, node image, addon and chart versions.
+	Versions DeployedVersions
+	// Mesh is the deployed clusterMesh identity; nil when the stack was not a mesh member (or
+	// was last deployed before the output existed).
+	Mesh *DeployedMesh
+	// Existing is the deployed cluster.existing and MigrationPhase the migration phase an
+	// adopted cluster deployed (migration.Phase: "" for a created cluster). Existing is nil
+	// for stacks last deployed before the outputs existed: their clusters were all created.
+	Existing       *bool
+	MigrationPhase string
 }
 
 // The values this version of the program always deploys.
@@ -70,6 +81,25 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 	default:
 		bad = append(bad, fmt.Sprintf("kubeProxyReplacement (want a boolean, got %v)", v))
 	}
+	d.Versions = readVersions(outputs, &bad)
+	d.Mesh, bad = meshFromOutputs(outputs, bad)
+	switch v := outputs["clusterExisting"].(type) {
+	case nil: // deployed before the output existed, when every stack created its cluster
+	case bool:
+		d.Existing = &v
+	default:
+		bad = append(bad, fmt.Sprintf("clusterExisting (want a boolean, got %v)", v))
+	}
+	switch v := outputs["migrationPhase"].(type) {
+	case nil:
+	case string:
+		if v != "" && migration.Order(v) == 0 {
+			bad = append(bad, fmt.Sprintf("migrationPhase (want one of %v or %s, got %q)", migration.Phases(), migration.PhaseComplete, v))
+		}
+		d.MigrationPhase = v
+	default:
+		bad = append(bad, fmt.Sprintf("migrationPhase (want a string, got %v)", v))
+	}
 	list, ok := outputs["podCidrs"].([]any)
 	if !ok || len(list) == 0 {
 		bad = append(bad, fmt.Sprintf("podCidrs (want a non-empty list, got %v)", outputs["podCidrs"]))
@@ -102,6 +132,9 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 		return warnings, nil
 	}
 	var pool, cluster, refusedAlways stackconfig.Problems
+	versionNotices, versionRefusals := checkVersions(prev, cfg)
+	warnings = append(append(warnings, prev.Versions.Skipped...), versionNotices...)
+	refusedAlways = append(refusedAlways, versionRefusals...)
 	pool = append(pool, checkPool(prev, cfg)...)
 	if prev.IpamMode != IpamMode {
 		pool = append(pool, stackconfig.Problem{
@@ -129,6 +162,9 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 	if p := checkKubeProxy(prev, cfg); p != nil {
 		refusedAlways = append(refusedAlways, *p)
 	}
+	meshWarnings, meshRefusals := checkMesh(prev, cfg)
+	warnings = append(warnings, meshWarnings...)
+	refusedAlways = append(refusedAlways, meshRefusals...)
 	replace(stackconfig.KeyVpc+".cidr", cfg.Vpc.Cidr, prev.VpcCidr, "changing the VPC CIDR")
 	replace(stackconfig.KeyCluster+".serviceCidr", cfg.Cluster.ServiceCidr, prev.ServiceCidr, "changing the service CIDR")
 	replace(stackconfig.KeyCluster+".name", cfg.ClusterName(), prev.ClusterName, "renaming the cluster")

@@ -137,8 +137,8 @@ func (m *Map) Holds(port int, protocol Protocol) (Entry, bool) {
 }
 
 // Reserve plans more ports on top of this map: everything in it counts as held. This is how a
-// program built on the Platform gives a chart of its own a host port (README, "Webhook
-// charts").
+// program built on the Platform gives a chart of its own a host port (docs/addons.md, "Other
+// webhook charts").
 func (m *Map) Reserve(requests ...Request) (*Map, error) {
 	held := make([]Held, len(m.Entries))
 	for i, e := range m.Entries {

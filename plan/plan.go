@@ -15,6 +15,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
@@ -24,11 +25,21 @@ type Inputs struct {
 	Config stackconfig.Config
 	// Previous is what the stack deployed last time (its outputs); nil on a first deployment.
 	Previous *guard.Deployed
+	// PreviousUnread says Previous is nil because it was not read yet (a program validating
+	// its configuration before it reads its previous outputs), not because nothing was
+	// deployed: the checks that need the previous deployment wait for a later plan.
+	PreviousUnread bool
 	// Today is the date Kubernetes versions' support is checked against; zero means Today().
 	Today time.Time
 	// Name is the Platform's resource name when a program names it other than its cluster
 	// (the program names it after the cluster); the names derived from it are checked too.
 	Name string
+	// Mesh is what a ClusterMesh member read about its peers (nil: not read; nothing is
+	// wired to them then).
+	Mesh *MeshInputs
+	// Live are the facts of an adopted cluster (cluster.existing) as the program read them
+	// from EKS and the cluster; nil offline, where the plan lists them as DeployTimeChecks.
+	Live *migration.Facts
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -41,8 +52,19 @@ type Plan struct {
 	// host-network add-on's planned ports.
 	HostPorts *hostports.Map
 	// Notices are what whoever runs `pulumi up` must know: escape hatches in use, where the
-	// deployment must run from.
+	// deployment must run from, the checks skipped for outputs an older deployment lacks.
 	Notices []string
+	// Versions are the Kubernetes, Cilium and addon versions this update deploys.
+	Versions Versions
+	// Upgrade is what this update changes against the previous deployment, in the order the
+	// engine makes the changes; nil on a first deployment.
+	Upgrade []Step
+	// Mesh is the stack's part of its ClusterMesh; nil when it is not a member.
+	Mesh *Mesh
+	// Live are the adopted cluster's facts the plan was checked against (nil offline and for a
+	// created cluster); DeployTimeChecks are what the program checks live when Live is nil.
+	Live             *migration.Facts
+	DeployTimeChecks []string
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -85,6 +107,23 @@ func New(in Inputs) (*Plan, error) {
 	if err := collect(err); err != nil {
 		return nil, err
 	}
+	if !in.PreviousUnread {
+		refusals = append(refusals, guard.CheckMigration(in.Previous, cfg)...)
+	}
+	var deployTime []string
+	if cfg.Cluster.Existing && len(refusals) == 0 && !in.PreviousUnread {
+		if in.Live == nil {
+			deployTime = migration.DeployTimeChecks(cfg)
+		} else {
+			previous := ""
+			if in.Previous != nil {
+				previous = in.Previous.MigrationPhase
+			}
+			w, r := migration.Check(cfg, previous, in.Live, ip.NodeCIDRsNeeded, ip.NodeCIDRsTotal)
+			warnings = append(warnings, w...)
+			refusals = append(refusals, r...)
+		}
+	}
 	var ports *hostports.Map
 	if len(refusals) == 0 {
 		if ports, err = hostPortMap(cfg, ip); err != nil {
@@ -94,13 +133,29 @@ func New(in Inputs) (*Plan, error) {
 			})
 		}
 	}
+	var mesh *Mesh
+	if len(refusals) == 0 {
+		var meshWarnings, meshRefusals stackconfig.Problems
+		mesh, meshWarnings, meshRefusals, err = planMesh(cfg, ip, in.Mesh)
+		if err != nil {
+			return nil, err
+		}
+		refusals = append(refusals, meshRefusals...)
+		warnings = append(warnings, meshWarnings...)
+	}
 	if len(refusals) > 0 {
 		refusals.Sort()
 		return nil, refusals
 	}
-	ip.Warnings = append(ip.Warnings, warnings...)
+	vers, versionWarnings, versionNotices := decideVersions(cfg, in.Previous)
+	ip.Warnings = append(append(ip.Warnings, warnings...), versionWarnings...)
 	ip.Warnings.Sort()
-	return &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Notices: append(notices, configNotices(cfg)...)}, nil
+	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers, Mesh: mesh,
+		Notices: append(append(append(notices, configNotices(cfg)...), mesh.notices()...), versionNotices...),
+		Live:    in.Live, DeployTimeChecks: deployTime}
+	steps, stepNotices := p.upgradeSteps()
+	p.Upgrade, p.Notices = steps, append(p.Notices, stepNotices...)
+	return p, nil
 }
 
 // configNotices are the notices of a valid configuration itself, whatever was deployed before.
@@ -124,7 +179,9 @@ func NeedsPodIdentityAgent(cfg stackconfig.Config) bool {
 // CiliumInput is what the Cilium values are rendered from. k8sServiceHost is the endpoint
 // host when known; the component passes the cluster's endpoint once it exists.
 func (p *Plan) CiliumInput(k8sServiceHost string) charts.CiliumInput {
-	return ciliumInput(p.Config, p.IP, k8sServiceHost)
+	in := ciliumInput(p.Config, p.IP, k8sServiceHost, p.Versions.UpgradeCompatibility)
+	in.Mesh = p.Mesh.ciliumMesh()
+	return in
 }
 
 // CiliumValues are the Cilium release's Helm values, with k8sServiceHost as given.
@@ -132,7 +189,7 @@ func (p *Plan) CiliumValues(k8sServiceHost string) (map[string]any, error) {
 	return charts.CiliumValues(p.CiliumInput(k8sServiceHost))
 }
 
-func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string) charts.CiliumInput {
+func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost, upgradeCompatibility string) charts.CiliumInput {
 	expected := 0
 	for _, ng := range cfg.NodeGroups {
 		expected += ng.DesiredSize
@@ -150,7 +207,9 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string)
 		HubbleRelay:          cfg.Cilium.HubbleRelay,
 		Encryption:           cfg.Cilium.Encryption,
 		ExpectedNodes:        expected,
+		UpgradeCompatibility: upgradeCompatibility,
 		Extra:                cfg.Cilium.Values,
+		MigrationPhase:       migration.Phase(cfg),
 	}
 }
 
@@ -158,7 +217,7 @@ func ciliumInput(cfg stackconfig.Config, ip *ipplan.Plan, k8sServiceHost string)
 // own Cilium values), kube-proxy and the Pod Identity agent hold, and a port for each listener
 // of each host-network add-on.
 func hostPortMap(cfg stackconfig.Config, ip *ipplan.Plan) (*hostports.Map, error) {
-	values, err := charts.CiliumValues(ciliumInput(cfg, ip, ""))
+	values, err := charts.CiliumValues(ciliumInput(cfg, ip, "", ""))
 	if err != nil {
 		return nil, err
 	}

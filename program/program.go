@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/eks-cilium/eks-cilium/components/cluster"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/live"
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,40 +30,98 @@ func Run(ctx *pulumi.Context) error {
 	}
 	// Plan once without the previous deployment: an invalid stack fails here, before the
 	// StackReference below is registered.
-	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
 		return err
 	}
-	prev, err := Previous(ctx)
+	prev, self, err := previous(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = Deploy(ctx, cfg, prev)
+	var mesh *plan.MeshInputs
+	if cfg.ClusterMesh != nil {
+		if mesh, err = ReadMesh(ctx, cfg, self); err != nil {
+			return err
+		}
+	}
+	// The day-2 guard (the migration's phase order included) before reading anything of an
+	// adopted cluster: a skipped phase is refused as such, reachable cluster or not.
+	if cfg.Cluster.Existing {
+		if _, err := plan.New(plan.Inputs{Config: cfg, Previous: prev}); err != nil {
+			return err
+		}
+	}
+	adopted, err := Adopted(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = deploy(ctx, cfg, prev, mesh, adopted)
 	return err
 }
 
-// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement is
-// missing from stacks last deployed before it was exported; the guard then skips that check.
-var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement"}
+// Adoption is an adopted cluster (cluster.existing) as the program found it: the EKS
+// lookup, and the facts the migration is checked against.
+type Adoption struct {
+	Found *cluster.Found
+	// Live is nil under mocks: the offline render cannot read a cluster and lists the checks
+	// instead (plan.Plan.DeployTimeChecks).
+	Live *migration.Facts
+}
+
+// Adopted looks up the cluster of a stack with cluster.existing and, outside mocks, reads its
+// facts (package live), before anything is registered; nil for a stack that creates its
+// cluster.
+func Adopted(ctx *pulumi.Context, cfg stackconfig.Config) (*Adoption, error) {
+	if !cfg.Cluster.Existing {
+		return nil, nil
+	}
+	found, err := cluster.Lookup(ctx, cfg.ClusterName())
+	if err != nil {
+		return nil, err
+	}
+	a := &Adoption{Found: found}
+	if !ctx.RunningWithMocks() {
+		if a.Live, err = live.Read(ctx, cfg, found); err != nil {
+			return nil, fmt.Errorf("%s: reading the adopted cluster for the migration's checks: %w", stackconfig.KeyCluster+".existing", err)
+		}
+	}
+	return a, nil
+}
+
+// PreviousOutputs are the stack outputs the day-2 guard reads back. kubeProxyReplacement,
+// the version outputs, clusterExisting and migrationPhase are missing from stacks last
+// deployed before they were exported; the guard then skips those checks and says so (such
+// stacks all created their clusters).
+var PreviousOutputs = []string{"clusterName", "vpcCidr", "serviceCidr", "podCidrs", "podCidrMaskSize", "ipamMode", "routingMode", "kubeProxyReplacement",
+	"kubernetesVersion", "ciliumVersion", "ciliumInitialVersion", "ciliumPreflight", "nodeGroups", "addonVersions", "chartVersions",
+	"clusterExisting", "migrationPhase"}
 
 // Previous reads this stack's own outputs from its last deployment through a StackReference
 // (organization/<project>/<stack> on DIY backends). A first deployment has none: nil.
 func Previous(ctx *pulumi.Context) (*guard.Deployed, error) {
+	prev, _, err := previous(ctx)
+	return prev, err
+}
+
+// previous is Previous with the StackReference to the stack itself, which a mesh member also
+// reads its CA from.
+func previous(ctx *pulumi.Context) (*guard.Deployed, *pulumi.StackReference, error) {
 	name := fmt.Sprintf("%s/%s/%s", ctx.Organization(), ctx.Project(), ctx.Stack())
 	ref, err := pulumi.NewStackReference(ctx, "previous-deployment", &pulumi.StackReferenceArgs{Name: pulumi.String(name)})
 	if err != nil {
-		return nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
+		return nil, nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
 	}
 	outputs := map[string]any{}
 	for _, key := range PreviousOutputs {
 		d, err := ref.GetOutputDetails(key)
 		if err != nil {
-			return nil, fmt.Errorf("reading output %s of %s: %w", key, name, err)
+			return nil, nil, fmt.Errorf("reading output %s of %s: %w", key, name, err)
 		}
 		if d.Value != nil {
 			outputs[key] = d.Value
 		}
 	}
-	return guard.FromOutputs(outputs)
+	prev, err := guard.FromOutputs(outputs)
+	return prev, ref, err
 }
 
 // LoadConfig reads every key of the stack with config.Try (no Require*: a bad stack is an
@@ -113,7 +174,27 @@ func UnknownKeys(pulumiConfig string) stackconfig.Problems {
 // Deploy builds the platform from a decoded configuration and exports the stack outputs.
 // prev is the previous deployment (nil on the first one) for the day-2 guard.
 func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed) (*platform.Platform, error) {
-	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), &platform.PlatformArgs{Config: cfg, Previous: prev})
+	return deploy(ctx, cfg, prev, nil, nil)
+}
+
+// DeployWith is Deploy for a ClusterMesh member too: mesh is what it read about its peers
+// (ReadMesh).
+func DeployWith(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, mesh *plan.MeshInputs) (*platform.Platform, error) {
+	return deploy(ctx, cfg, prev, mesh, nil)
+}
+
+// DeployAdopted is Deploy with what Adopted found of an adopted cluster (nil: looked up by
+// the platform, no live checks).
+func DeployAdopted(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, adopted *Adoption) (*platform.Platform, error) {
+	return deploy(ctx, cfg, prev, nil, adopted)
+}
+
+func deploy(ctx *pulumi.Context, cfg stackconfig.Config, prev *guard.Deployed, mesh *plan.MeshInputs, adopted *Adoption) (*platform.Platform, error) {
+	args := &platform.PlatformArgs{Config: cfg, Previous: prev, Mesh: mesh}
+	if adopted != nil {
+		args.Adopted, args.Live = adopted.Found, adopted.Live
+	}
+	p, err := platform.NewPlatform(ctx, cfg.ClusterName(), args)
 	if err != nil {
 		return nil, err
 	}
@@ -132,15 +213,44 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		cidrs[i] = c.String()
 	}
 	groups := pulumi.Array{}
-	for _, ng := range ip.NodeGroups {
-		groups = append(groups, pulumi.Map{
+	for i, ng := range ip.NodeGroups {
+		group := pulumi.Map{
 			"name":          pulumi.String(ng.Name),
 			"instanceTypes": pulumi.ToStringArray(ng.InstanceTypes),
 			"maxPods":       pulumi.Int(ng.MaxPods),
 			"eniMaxPods":    pulumi.Int(ng.ENIMaxPods),
 			"minSize":       pulumi.Int(ng.MinSize),
 			"maxSize":       pulumi.Int(ng.MaxSize),
-		})
+			// Read back by the day-2 guard and the upgrade plan: what the nodes run.
+			"amiVersion": pulumi.String(cfg.NodeGroups[i].AmiVersion),
+			"labels":     pulumi.ToStringMap(nonNil(cfg.NodeGroups[i].Labels)),
+		}
+		if i < len(p.NodeGroups) {
+			group["kubernetesVersion"] = p.NodeGroups[i].KubernetesVersion
+		}
+		groups = append(groups, group)
+	}
+	// The EKS addons' and the charts' versions: an upgrade never moves an addon back, and the
+	// plan lists what changes. Plain values, not the addons' outputs: on a first `up` the
+	// addons come after the node groups, and an output waiting for a resource that failed
+	// would keep every output (the pool the guard protects among them) from being recorded.
+	addonVersions := pulumi.Map{}
+	for name, v := range p.Plan.Versions.Addons {
+		if v != "" {
+			addonVersions[name] = pulumi.String(v)
+		}
+	}
+	chartVersions := pulumi.Map{}
+	if a := cfg.Addons; a != nil {
+		if a.MetricsServer != nil {
+			chartVersions[plan.ChartMetricsServer] = pulumi.String(a.MetricsServer.Version)
+		}
+		if a.AwsLoadBalancerController != nil {
+			chartVersions[plan.ChartLoadBalancerController] = pulumi.String(a.AwsLoadBalancerController.Version)
+		}
+	}
+	if cfg.Karpenter != nil {
+		chartVersions[plan.ChartKarpenter] = pulumi.String(cfg.Karpenter.Version)
 	}
 	// The add-ons' host ports, for firewall rules and for anyone adding a host-network chart.
 	planned := pulumi.Array{}
@@ -151,7 +261,7 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"purpose": pulumi.String(e.Purpose),
 		})
 	}
-	return map[string]pulumi.Input{
+	outputs := map[string]pulumi.Input{
 		"hostPorts":       planned,
 		"kubeconfig":      p.Kubeconfig,
 		"clusterName":     p.ClusterName,
@@ -165,8 +275,17 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 		"routingMode":     pulumi.String("tunnel"),
 		// Read back by the day-2 guard: the switch cannot be made on a running cluster.
 		"kubeProxyReplacement": pulumi.Bool(cfg.Cluster.KubeProxyReplacement),
-		"ciliumVersion":        pulumi.String(cfg.Cilium.Version),
+		// Read back by the guard: the control plane's version as EKS reports it (a failed
+		// update leaves the deployed one), the Cilium release's chart version, and the first
+		// Cilium ever deployed (upgradeCompatibility, for the stack's life).
+		"kubernetesVersion":    p.Cluster.Version,
+		"ciliumVersion":        p.Cilium.Release.Version,
+		"ciliumInitialVersion": pulumi.String(p.Plan.Versions.CiliumInitial),
 		"nodeGroups":           groups,
+		"addonVersions":        addonVersions,
+		"chartVersions":        chartVersions,
+		// Read back by the guard: an adopted cluster's migration advances one phase per update.
+		"clusterExisting": pulumi.Bool(cfg.Cluster.Existing),
 		"ipPlan": pulumi.Map{
 			"nodeCidrsTotal":      pulumi.Float64(float64(ip.NodeCIDRsTotal)),
 			"nodeCidrsNeeded":     pulumi.Int(ip.NodeCIDRsNeeded),
@@ -174,4 +293,22 @@ func Outputs(cfg stackconfig.Config, p *platform.Platform) map[string]pulumi.Inp
 			"usablePodIPsPerNode": pulumi.Int(ip.UsablePodIPsPerNode),
 		},
 	}
+	// The pre-flight release of a Cilium minor change; the next update, with unchanged
+	// versions, removes it.
+	if p.Cilium.PreflightRelease != nil {
+		outputs["ciliumPreflight"] = p.Cilium.PreflightRelease.Version
+	}
+	for k, v := range MeshOutputs(p) {
+		outputs[k] = v
+	}
+	// Read back by the guard: an adopted cluster's migration phase ("" for a created cluster).
+	outputs["migrationPhase"] = pulumi.String(migration.Phase(cfg))
+	return outputs
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }

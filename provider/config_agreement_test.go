@@ -84,6 +84,11 @@ func stackFile(t *testing.T, path []string, v any, remove bool) []byte {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
+	// No shipped stack is a mesh member or migrates: the sections are added with their
+	// required keys.
+	doc["config"].(map[string]any)[stackconfig.KeyClusterMesh] = map[string]any{"id": 1}
+	doc["config"].(map[string]any)[stackconfig.Namespace+":migration"] = map[string]any{
+		"phase": "install", "legacyNodeGroups": []any{"workers-a"}, "awsNode": "addon"}
 	node := doc["config"]
 	for i, seg := range path {
 		name, list := strings.CutSuffix(seg, "[]")

@@ -121,7 +121,7 @@ func TestSchema_PlatformIsAComponentWithDocumentedInputs(t *testing.T) {
 	if res.Description == "" {
 		t.Errorf("%s has no description", platformToken)
 	}
-	want := []string{"addons", "cilium", "cluster", "karpenter", "nodeGroups", "vpc"}
+	want := []string{"addons", "cilium", "cluster", "clusterMesh", "karpenter", "migration", "nodeGroups", "vpc"}
 	if got := keys(res.InputProperties); !slices.Equal(got, want) {
 		t.Errorf("inputs = %v, want %v", got, want)
 	}
@@ -167,10 +167,11 @@ func TestSchema_NestedTypesKeepCiliumAndStackKeyNames(t *testing.T) {
 			"name": "string", "version": "string", "serviceCidr": "string", "kubeProxyReplacement": "boolean",
 			"endpointPublicAccess": "boolean", "publicAccessCidrs": "array", "adminPrincipalArns": "array",
 			"kmsKeyArn": "string", "corednsVersion": "string", "protect": "boolean", "allowClusterReplacement": "boolean",
+			"allowVersionRollback": "boolean", "existing": "boolean",
 		}, nil},
 		{"nodeGroups", map[string]string{
 			"name": "string", "instanceTypes": "array", "minSize": "integer", "desiredSize": "integer",
-			"maxSize": "integer", "maxPods": "integer", "amiType": "string", "capacityType": "string",
+			"maxSize": "integer", "maxPods": "integer", "amiType": "string", "amiVersion": "string", "capacityType": "string",
 			"diskSize": "integer", "maxUnavailable": "integer", "ignoreScalingChanges": "boolean",
 			"enableSsm": "boolean", "labels": "object",
 		}, []string{"desiredSize", "instanceTypes", "maxSize", "minSize", "name"}},

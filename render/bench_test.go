@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -16,6 +17,30 @@ func BenchmarkRender_ShippedStack(b *testing.B) {
 			path := "../stacks/Pulumi." + stack + ".yaml"
 			for b.Loop() {
 				if _, err := Stack(path, Options{}, "json", false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRender_WithPrevious is the day-2 render (`render -previous`): the shipped stack
+// against outputs of its deployment at 1.34, with the guard and the upgrade plan (target:
+// under 0.1 s per render).
+func BenchmarkRender_WithPrevious(b *testing.B) {
+	for _, stack := range []string{"dev", "prod"} {
+		b.Run(stack, func(b *testing.B) {
+			prev, err := LoadPrevious("../tests/fixtures/previous/" + stack + "-1.34.json")
+			if err != nil {
+				b.Fatal(err)
+			}
+			path := "../stacks/Pulumi." + stack + ".yaml"
+			out, err := Stack(path, Options{Previous: prev}, "json", false)
+			if err != nil || !strings.Contains(out, `"upgradePlan"`) {
+				b.Fatalf("no upgrade plan (%v)", err)
+			}
+			for b.Loop() {
+				if _, err := Stack(path, Options{Previous: prev}, "json", false); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 )
 
 // Usage is the command line of the render.
-const Usage = "usage: render [-stack NAME | -config PATH] [-format text|json] [-previous PATH] [-policy]"
+const Usage = "usage: render [-stack NAME | -config PATH] [-format text|json] [-previous PATH] [-policy]\n       render -fleet [DIR] [-format text|json]   (DIR defaults to stacks)"
 
 // Exit statuses of Main.
 const (
@@ -56,12 +57,22 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) (code in
 	format := fs.String("format", "text", "output format: text or json")
 	previous := fs.String("previous", "", "file with the JSON that 'pulumi stack output --json' printed for the deployed stack (day-2 guard)")
 	policy := fs.Bool("policy", false, "evaluate the policy pack over the rendered resources; mandatory violations exit 1")
+	var fleetDir fleetFlag
+	fs.Var(&fleetDir, "fleet", "check every stack file of DIR (default stacks) as the ClusterMesh meshes they form: -fleet, -fleet DIR or -fleet=DIR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, Usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
+	}
+	// -fleet DIR: flag parsing stops at DIR, the first argument that is no flag; the flags
+	// after it are parsed too.
+	if fleetDir.set && fleetDir.dir == "" && fs.NArg() > 0 {
+		fleetDir.dir = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return ExitUsage
+		}
 	}
 	usage := func(msg string) int {
 		fmt.Fprintln(stderr, "render: "+msg)
@@ -70,10 +81,13 @@ func Main(args []string, stdout, stderr io.Writer, prog pulumi.RunFunc) (code in
 	}
 	var empty []string
 	fs.Visit(func(f *flag.Flag) {
-		if f.Value.String() == "" {
+		if f.Value.String() == "" && f.Name != "fleet" {
 			empty = append(empty, "-"+f.Name)
 		}
 	})
+	if fleetDir.set {
+		return mainFleet(fs, &fleetDir, *stack, *configPath, *previous, *policy, *format, empty, stdout, stderr, usage)
+	}
 	switch {
 	case len(empty) > 0:
 		// An empty value is usually an unset CI variable; with -previous it would silently
@@ -162,4 +176,79 @@ func knownStacks() string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// fleetFlag is -fleet: alone it checks stacks/, with a value (-fleet=DIR, or the directory
+// as the one argument after it) that directory.
+type fleetFlag struct {
+	set bool
+	dir string
+}
+
+func (f *fleetFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.dir
+}
+
+func (f *fleetFlag) Set(v string) error {
+	f.set = true
+	if v != "true" {
+		f.dir = v
+	}
+	return nil
+}
+
+func (f *fleetFlag) IsBoolFlag() bool { return true }
+
+// mainFleet is render -fleet: every stack file of the directory, checked as meshes.
+func mainFleet(fs *flag.FlagSet, f *fleetFlag, stack, configPath, previous string, policy bool, format string, empty []string, stdout, stderr io.Writer, usage func(string) int) int {
+	dir, args := f.dir, fs.Args()
+	if dir == "" {
+		dir = "stacks"
+	}
+	switch {
+	case len(empty) > 0:
+		return usage(strings.Join(empty, ", ") + " given an empty value (an unset variable?)")
+	case f.dir == "false":
+		return usage("-fleet=false: leave the flag out instead")
+	case len(args) > 0:
+		return usage("unexpected arguments: " + stackconfig.Shorten(strings.Join(args, " "), maxLineLength))
+	case stack != "" || configPath != "" || previous != "" || policy:
+		return usage("-fleet checks whole directories; -stack, -config, -previous and -policy render one stack")
+	case format != "text" && format != "json":
+		return usage("-format is text or json, not " + stackconfig.Shorten(format, stackconfig.MaxShownValue))
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("%s is not a directory", dir)
+		}
+		fmt.Fprintf(stderr, "render: -fleet: %v\n", err)
+		return ExitUsage
+	}
+	rep, err := Fleet(dir)
+	if err != nil {
+		printBounded(stderr, "render: -fleet: ", err.Error())
+		return ExitRefused
+	}
+	if format == "json" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			printBounded(stderr, "render: ", err.Error())
+			return ExitInternal
+		}
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprint(stdout, rep.Text())
+	}
+	if len(rep.Refused) > 0 {
+		lines := make([]string, len(rep.Refused))
+		for i, p := range rep.Refused {
+			lines[i] = p.String()
+		}
+		printBounded(stderr, "", fmt.Sprintf("%s: the fleet is refused (%d problems):\n  %s", dir, len(rep.Refused), strings.Join(lines, "\n  ")))
+		return ExitRefused
+	}
+	return ExitOK
 }

@@ -11,8 +11,9 @@ type Range struct {
 	Max float64 `json:"max"`
 }
 
-// durations are DESIGN.md's typical creation times (minutes) of the slow resources; every
-// other resource takes seconds and counts as zero.
+// durations are the typical creation times (minutes) of the slow resources, with their
+// sources in docs/design.md ("Typical durations"); every other resource takes seconds and
+// counts as zero.
 var durations = map[string]Range{
 	"eks:index:Cluster":             {9, 16}, // EKS control plane
 	"aws:eks/nodeGroup:NodeGroup":   {2, 4},  // managed node group

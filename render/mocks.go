@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+
+	"github.com/eks-cilium/eks-cilium/fleet"
 	"sort"
 	"strings"
 	"sync"
@@ -19,10 +21,14 @@ import (
 type cloud struct {
 	stack, region string
 	known         bool
-	previous      map[string]any // outputs of the previous deployment, for the StackReference
+	previous      map[string]any            // outputs of the previous deployment, for the StackReference
+	peers         map[string]map[string]any // outputs of a mesh member's peers, by stack
 
 	mu        sync.Mutex
 	resources []Resource
+	// states are the registrations by URN, for pulumi:pulumi:getResource: hosts that pass
+	// every invoke to the mocks (pulumi-go-provider's integration server) ask here.
+	states map[string]resource.PropertyMap
 }
 
 var _ pulumi.MockResourceMonitor = (*cloud)(nil)
@@ -59,6 +65,8 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.URN = newURN(c.stack, r.Parent, r.Type, r.Name)
 		r.Protect = rpc.GetProtect()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Import = rpc.GetImportId()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
@@ -77,6 +85,10 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		sort.Strings(r.DependsOn)
 	}
 	outs := args.Inputs.Copy()
+	if args.TypeToken == "eks:index:Cluster" && r.URN != "" {
+		outs["eksCluster"] = eksClusterReference(r.URN, args.Name, c.known)
+		defer func() { c.remember(r.URN, r.ID, outs) }()
+	}
 	if !c.known {
 		c.record(r)
 		// A preview of a new resource: the provider has not created it, so no ID and no
@@ -113,6 +125,23 @@ func (c *cloud) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, outs, nil
 }
 
+// eksClusterReference stands for the aws:eks/cluster:Cluster pulumi-eks creates inside
+// eks:index:Cluster, whose version the node groups read (cluster.Cluster.Version). The program
+// reads a resource output by looking the resource up by URN, and the mock monitor knows only
+// what the program registered: the remote component, not its children. So the reference points
+// at the component's own URN, typed as the child: the lookup answers with the component's
+// registration, whose echoed inputs carry the version pulumi-eks passes to its child
+// (nodejs/eks/cluster/cluster.ts: version: args.version).
+func eksClusterReference(componentURN, name string, known bool) resource.PropertyValue {
+	id := resource.MakeComputed(resource.NewProperty(""))
+	if known {
+		id = resource.NewProperty(name)
+	}
+	return resource.NewProperty(resource.ResourceReference{
+		URN: resource.URN(componentURN), Type: "aws:eks/cluster:Cluster", Name: name + "-eksCluster", ID: id,
+	})
+}
+
 // newURN names a resource exactly as the mock monitor does.
 func newURN(stack, parent, typ, name string) string {
 	parentType := tokens.Type("")
@@ -130,21 +159,54 @@ func providerURN(ref string) string {
 	return ref
 }
 
+// stackReference answers a StackReference: to the stack itself with the previous
+// deployment's outputs, to another stack (a mesh peer) with that stack's outputs, if any.
+// The mesh CA is a secret output, as the program exports it.
 func (c *cloud) stackReference(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	name := args.Name
+	if v, ok := args.Inputs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	source := c.previous
+	if stack := name[strings.LastIndex(name, "/")+1:]; stack != c.stack {
+		source = c.peers[stack]
+	}
 	outputs := resource.PropertyMap{}
-	if c.previous != nil {
-		outputs = resource.NewPropertyMapFromMap(c.previous)
+	var secrets []resource.PropertyValue
+	if source != nil {
+		outputs = resource.NewPropertyMapFromMap(source)
+		if _, ok := source[fleet.OutputCA]; ok {
+			secrets = append(secrets, resource.NewProperty(fleet.OutputCA))
+		}
 	}
 	return name, resource.PropertyMap{
 		"name":              resource.NewProperty(name),
 		"outputs":           resource.NewProperty(outputs),
-		"secretOutputNames": resource.NewProperty([]resource.PropertyValue{}),
+		"secretOutputNames": resource.NewProperty(secrets),
 	}, nil
+}
+
+// remember keeps a registration's outputs for pulumi:pulumi:getResource.
+func (c *cloud) remember(urn, id string, outs resource.PropertyMap) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.states == nil {
+		c.states = map[string]resource.PropertyMap{}
+	}
+	c.states[urn] = resource.PropertyMap{"urn": resource.NewProperty(urn), "id": resource.NewProperty(id), "state": resource.NewProperty(outs)}
 }
 
 func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "pulumi:pulumi:getResource":
+		// The SDK's own mock monitor answers this from what the program registered; a host
+		// that forwards it (pulumi-go-provider's integration server) gets the same answer here.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if st, ok := c.states[args.Args["urn"].StringValue()]; ok {
+			return st, nil
+		}
+		return nil, fmt.Errorf("render: unknown resource %s", args.Args["urn"].StringValue())
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		// The render cannot ask AWS; it assumes the region's zones are <region>a, b, c, ...
 		var names []resource.PropertyValue
@@ -170,9 +232,25 @@ func (c *cloud) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"value": resource.NewProperty("resolve:ssm:" + name),
 			"type":  resource.NewProperty("String"),
 		}, nil
+	case "aws:eks/getCluster:getCluster":
+		// An adopted cluster (cluster.existing) is looked up at deploy time; offline its
+		// endpoint, CA, VPC and security group show as placeholders.
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "endpoint": AdoptedEndpoint, "version": "",
+			"certificateAuthorities": []any{map[string]any{"data": LookedUp}},
+			"vpcConfig":              map[string]any{"vpcId": LookedUp, "clusterSecurityGroupId": LookedUp, "subnetIds": []any{}},
+		}), nil
 	}
 	return nil, fmt.Errorf("render: no offline answer for invoke %s", args.Token)
 }
+
+// LookedUp is how a value of an adopted cluster that the program looks up at deploy time
+// appears in the render; AdoptedEndpoint is its API endpoint (a reserved .invalid name).
+const (
+	LookedUp        = "<looked up>"
+	AdoptedEndpoint = "https://adopted-cluster.eks.invalid"
+)
 
 func fakeKubeconfig() string {
 	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","clusters":[{"name":"kubernetes","cluster":{"server":%q,"certificate-authority-data":%q}}],"contexts":[{"name":"aws","context":{"cluster":"kubernetes","user":"aws"}}],"current-context":"aws","users":[{"name":"aws","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"aws","args":["eks","get-token","--cluster-name","mock"]}}}]}`, FakeEndpoint, FakeCA)

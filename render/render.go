@@ -30,10 +30,13 @@ type Resource struct {
 	ID        string   `json:"-"` // only in Known mode
 	Provider  string   `json:"provider,omitempty"`
 	DependsOn []string `json:"dependsOn"`
-	// Protect and IgnoreChanges are the resource options a reviewer must see.
-	Protect       bool                 `json:"protect,omitempty"`
-	IgnoreChanges []string             `json:"ignoreChanges,omitempty"`
-	Inputs        resource.PropertyMap `json:"-"`
+	// Protect, IgnoreChanges, Import and RetainOnDelete are the resource options a reviewer
+	// must see.
+	Protect        bool                 `json:"protect,omitempty"`
+	IgnoreChanges  []string             `json:"ignoreChanges,omitempty"`
+	Import         string               `json:"import,omitempty"`
+	RetainOnDelete bool                 `json:"retainOnDelete,omitempty"`
+	Inputs         resource.PropertyMap `json:"-"`
 }
 
 // Options change how the program is run.
@@ -47,6 +50,10 @@ type Options struct {
 	// Program is the Pulumi program to run; nil runs eks-cilium's own, program.Run. Other
 	// programs built from the components (and the policy test fixtures) render the same way.
 	Program pulumi.RunFunc
+	// Peers are the outputs of a mesh member's peer stacks by stack name, as their
+	// StackReferences return them (PeerOutputs derives them from the peers' stack files); a
+	// peer missing here is a stack not deployed yet.
+	Peers map[string]map[string]any
 }
 
 // Result is everything the render knows about a stack.
@@ -78,11 +85,15 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev})
+	mesh, err := meshInputs(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous}
+	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev, Mesh: mesh})
+	if err != nil {
+		return nil, err
+	}
+	mocks := &cloud{stack: stack, region: cfg.Region, known: opts.Known, previous: opts.Previous, peers: opts.Peers}
 	prog := opts.Program
 	if prog == nil {
 		prog = program.Run

@@ -10,6 +10,8 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/migration"
+	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
 )
@@ -30,7 +32,24 @@ type Report struct {
 	// Bottlerocket TOML) by node group name, with cluster-computed values as Computed.
 	UserData     map[string]string `json:"userData"`
 	CriticalPath CriticalPath      `json:"criticalPath"`
-	Warnings     []string          `json:"warnings"`
+	// UpgradePlan is what the update changes against the deployed stack, in the order the
+	// engine makes the changes: only with -previous (an empty list when nothing changes).
+	UpgradePlan *[]plan.Step `json:"upgradePlan,omitempty"`
+	// ClusterMesh is the stack's part of its ClusterMesh; absent outside a mesh.
+	ClusterMesh *MeshView `json:"clusterMesh,omitempty"`
+	// Migration is the phase an adopted cluster's update deploys and what the program checks
+	// against the live cluster; absent for a cluster the stack creates.
+	Migration *MigrationView `json:"migration,omitempty"`
+	Warnings  []string       `json:"warnings"`
+}
+
+// MigrationView is an adopted cluster's migration as the render can show it.
+type MigrationView struct {
+	Phase string `json:"phase"`
+	// Changes is what this phase changes in the cluster; DeployTimeChecks what the program
+	// reads from the cluster and checks before registering anything (offline it cannot).
+	Changes          []string `json:"changes"`
+	DeployTimeChecks []string `json:"deployTimeChecks"`
 }
 
 // ResourceView is a resource as the report shows it.
@@ -43,9 +62,13 @@ type ResourceView struct {
 	Provider  string   `json:"provider,omitempty"`
 	// Protect and IgnoreChanges are resource options: deletion protection and inputs left to
 	// others after creation (e.g. an autoscaler's desiredSize).
-	Protect       bool           `json:"protect,omitempty"`
-	IgnoreChanges []string       `json:"ignoreChanges,omitempty"`
-	Inputs        map[string]any `json:"inputs"`
+	Protect       bool     `json:"protect,omitempty"`
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// Import is the id of an existing cloud object the resource adopts; RetainOnDelete keeps
+	// the object when the resource leaves the stack.
+	Import         string         `json:"import,omitempty"`
+	RetainOnDelete bool           `json:"retainOnDelete,omitempty"`
+	Inputs         map[string]any `json:"inputs"`
 }
 
 // PlanView is the IP plan with stable JSON names.
@@ -112,7 +135,7 @@ func NewReport(r *Result) (*Report, error) {
 		rep.Resources = append(rep.Resources, ResourceView{
 			URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent,
 			DependsOn: nonNil(res.DependsOn), Provider: res.Provider, Inputs: inputs,
-			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges,
+			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges, Import: res.Import, RetainOnDelete: res.RetainOnDelete,
 		})
 		if res.Type == "kubernetes:helm.sh/v3:Release" && inputs["chart"] == "cilium" {
 			if v, ok := inputs["values"].(map[string]any); ok {
@@ -125,6 +148,18 @@ func NewReport(r *Result) (*Report, error) {
 	}
 	rep.HostPorts = r.Plan.HostPorts.Entries
 	rep.Warnings = append(r.Plan.Warnings(), r.Warnings...)
+	if r.Plan.Upgrade != nil {
+		steps := slices.Clone(r.Plan.Upgrade)
+		rep.UpgradePlan = &steps
+	}
+	mesh, err := meshView(r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	rep.ClusterMesh = mesh
+	if phase := migration.Phase(r.Config); phase != "" {
+		rep.Migration = &MigrationView{Phase: phase, Changes: migration.Changes(r.Config), DeployTimeChecks: nonNil(r.Plan.DeployTimeChecks)}
+	}
 	return rep, nil
 }
 
@@ -152,6 +187,14 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			mark = "*"
 		}
 		fmt.Fprintf(&b, "  %s %5d/%-3s  %-28s %s\n", mark, e.Port, e.Protocol, e.Holder, e.Purpose)
+	}
+	if rep.ClusterMesh != nil {
+		b.WriteString("\nClusterMesh\n")
+		text, err := rep.ClusterMesh.text()
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(text)
 	}
 	b.WriteString("\nCilium Helm values\n")
 	var y strings.Builder
@@ -185,11 +228,40 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			b.WriteString("  ---\n" + indent(y.String()))
 		}
 	}
+	if m := rep.Migration; m != nil {
+		fmt.Fprintf(&b, "\nMigration: phase %s (docs/migration.md)\n", m.Phase)
+		for _, c := range m.Changes {
+			fmt.Fprintf(&b, "  - %s\n", c)
+		}
+		if len(m.DeployTimeChecks) > 0 {
+			b.WriteString("  Checked against the live cluster at deploy time (preview and update):\n")
+			for _, c := range m.DeployTimeChecks {
+				fmt.Fprintf(&b, "  - %s\n", c)
+			}
+		}
+	}
 	cp := rep.CriticalPath
-	b.WriteString("\nTime to ready (DESIGN.md typical durations)\n")
+	b.WriteString("\nTime to ready (typical durations: docs/design.md)\n")
 	fmt.Fprintf(&b, "  critical path %s min, sequential %s min\n", minutes(cp.Minutes), minutes(cp.SequentialMinutes))
 	for _, step := range cp.Path {
 		fmt.Fprintf(&b, "  -> %-40s %s min\n", shortURN(step.URN), minutes(step.Minutes))
+	}
+	if rep.UpgradePlan != nil {
+		b.WriteString("\nUpgrade plan (against the deployed stack, in the order of the update)\n")
+		if len(*rep.UpgradePlan) == 0 {
+			b.WriteString("  nothing to upgrade: no version or node image changes\n")
+		}
+		for _, s := range *rep.UpgradePlan {
+			from, to := s.From, s.To
+			if from == "" {
+				from = "-"
+			}
+			if to == "" {
+				to = "-"
+			}
+			fmt.Fprintf(&b, "  %d. %-16s %s: %s -> %s\n", s.Step, s.Component, s.Name, from, to)
+			fmt.Fprintf(&b, "     %s\n", s.Why)
+		}
 	}
 	b.WriteString("\nWarnings\n")
 	if len(rep.Warnings) == 0 {
@@ -223,6 +295,12 @@ func writeTree(b *strings.Builder, res []ResourceView) {
 		}
 		if len(r.IgnoreChanges) > 0 {
 			opts = append(opts, "ignores changes to "+strings.Join(r.IgnoreChanges, ", "))
+		}
+		if r.Import != "" {
+			opts = append(opts, "imports "+r.Import)
+		}
+		if r.RetainOnDelete {
+			opts = append(opts, "retained on delete")
 		}
 		suffix := ""
 		if len(opts) > 0 {

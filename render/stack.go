@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -42,10 +43,17 @@ func Stack(path string, opts Options, format string, policy bool) (string, error
 		return "", err
 	}
 	stack := cfg.Stack
+	var notes []string
+	if cfg.ClusterMesh != nil && opts.Peers == nil {
+		if opts.Peers, notes, err = PeerOutputs(filepath.Dir(path), cfg); err != nil {
+			return "", err
+		}
+	}
 	res, err := Run(stack, values, opts)
 	if err != nil {
 		return "", err
 	}
+	res.Warnings = append(res.Warnings, notes...)
 	var mandatory []pack.Violation
 	if policy {
 		violations, err := EvaluatePolicies(stack, values, opts)
@@ -94,7 +102,8 @@ func EvaluatePolicies(stack string, values map[string]string, opts Options) ([]p
 	if err != nil {
 		return nil, err
 	}
-	if _, err := plan.New(plan.Inputs{Config: cfg}); err != nil {
+	// The program applies the day-2 guard itself, with opts.Previous.
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
 		return nil, err
 	}
 	prog := opts.Program

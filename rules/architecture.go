@@ -10,7 +10,7 @@ import (
 
 // amiArchitectures are the CPU architectures the EKS AMI types boot (EKS API Nodegroup
 // amiType; https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html and the
-// SSM parameters nodegroup.AmiParameter reads, .../x86_64/... and .../arm64/...).
+// SSM parameters AmiParameter names, .../x86_64/... and .../arm64/...).
 var amiArchitectures = map[string]instancetypes.Architecture{
 	"AL2023_x86_64_STANDARD": instancetypes.X86_64,
 	"AL2023_ARM_64_STANDARD": instancetypes.ARM64,

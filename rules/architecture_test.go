@@ -1,13 +1,19 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
 func group(ami string, types ...string) func(*stackconfig.Config) {
-	return ng0(func(g *stackconfig.NodeGroupConfig) { g.AmiType, g.InstanceTypes = ami, types })
+	return ng0(func(g *stackconfig.NodeGroupConfig) {
+		g.AmiType, g.InstanceTypes = ami, types
+		if strings.HasPrefix(ami, "BOTTLEROCKET_") {
+			g.AmiVersion = "v1.38.0" // the base pins an AL2023 release
+		}
+	})
 }
 
 func TestCheckArchitecture_Refuses(t *testing.T) {

@@ -33,13 +33,29 @@ var concerns = []Concern{
 	CheckCilium,
 	CheckAddons,
 	CheckKarpenter,
+	CheckClusterMesh,
+	CheckMigration,
+}
+
+// versionConcerns are the rules about what runs on the cluster's Kubernetes version (node
+// images, Cilium's and the charts' tested ranges). They run only for a version EKS offers on
+// the day checked: a version that is refused itself would only repeat its problem through
+// every one of them.
+var versionConcerns = []Concern{
+	CheckNodeGroupAMIs,
+	CheckCiliumKubernetes,
+	CheckChartKubernetes,
 }
 
 // Check runs every concern over cfg. today is the date the Kubernetes version lifecycle is
 // checked against (the program passes the real date; tests and snapshots pin it). Both lists
 // are sorted by key.
 func Check(cfg stackconfig.Config, today time.Time) (warnings, refusals stackconfig.Problems) {
-	for _, c := range append(slices.Clone(concerns), KubernetesVersionOn(today)) {
+	all := append(slices.Clone(concerns), KubernetesVersionOn(today))
+	if _, support := SupportOn(cfg.Cluster.Version, today); support == Standard || support == Extended {
+		all = append(all, versionConcerns...)
+	}
+	for _, c := range all {
 		w, r := c(cfg)
 		warnings = append(warnings, w...)
 		refusals = append(refusals, r...)

@@ -127,15 +127,35 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 		"CheckAddons": func(c *stackconfig.Config) {
 			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "latest", Replicas: 1}}
 		},
-		"KubernetesVersionOn": func(c *stackconfig.Config) { c.Cluster.Version = "1.3" },
+		"KubernetesVersionOn":   func(c *stackconfig.Config) { c.Cluster.Version = "1.3" },
+		"CheckNodeGroupAMIs":    func(c *stackconfig.Config) { c.NodeGroups[0].AmiVersion = "20260714" },
+		"CheckCiliumKubernetes": func(c *stackconfig.Config) { c.Cilium.Version = "1.18.14" },
+		// metrics-server 0.8 needs 1.31: 1.30 was still offered (in extended support) in June
+		// 2026 (probeDay), with Cilium 1.18, which is tested on it.
+		"CheckChartKubernetes": func(c *stackconfig.Config) {
+			c.Cluster.Version, c.Cilium.Version = "1.30", "1.18.14"
+			c.Addons = &stackconfig.AddonsConfig{MetricsServer: &stackconfig.MetricsServerConfig{Version: "3.13.1", Replicas: 1}}
+		},
+		"CheckClusterMesh": func(c *stackconfig.Config) {
+			c.Addons = &stackconfig.AddonsConfig{AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0", ReplicaCount: 1}}
+			c.ClusterMesh = &stackconfig.ClusterMeshConfig{Id: 0, MaxConnectedClusters: 255, Connectivity: "peering"}
+		},
+		"CheckMigration": func(c *stackconfig.Config) {
+			c.Migration = &stackconfig.MigrationConfig{Phase: "install", AwsNode: "addon"}
+		},
 	}
-	if len(probes) != len(concerns)+1 {
+	if len(probes) != len(concerns)+len(versionConcerns)+1 {
 		t.Fatalf("%d probes for %d concerns (and the version): give every concern a probe", len(probes), len(concerns))
 	}
+	probeDay := map[string]time.Time{"CheckChartKubernetes": time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	for name, mutate := range probes {
 		cfg := validConfig()
 		mutate(&cfg)
-		if _, r := Check(cfg, today); len(r) != 1 {
+		day, ok := probeDay[name]
+		if !ok {
+			day = today
+		}
+		if _, r := Check(cfg, day); len(r) != 1 {
 			t.Errorf("%s: %d refusals, want 1: %v", name, len(r), r)
 		}
 	}

@@ -27,6 +27,7 @@ const (
 	KeyCilium     = Namespace + ":cilium"
 	KeyAddons     = Namespace + ":addons"
 	KeyKarpenter  = Namespace + ":karpenter"
+	KeyMigration  = Namespace + ":migration"
 )
 
 // Config is everything one stack decides. Values that shape the resource graph are plain.
@@ -55,6 +56,12 @@ type Config struct {
 	// Karpenter installs Karpenter after the node groups (its controller runs on them), with
 	// node pools that fit the pod pool.
 	Karpenter *KarpenterConfig `json:"karpenter,omitempty" derived:"not installed"`
+	// ClusterMesh makes the cluster a member of a Cilium ClusterMesh with other stacks of this
+	// project (docs/fleet.md).
+	ClusterMesh *ClusterMeshConfig `json:"clusterMesh,omitempty" derived:"not a mesh member"`
+	// Migration moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium,
+	// one phase per update (docs/migration.md).
+	Migration *MigrationConfig `json:"migration,omitempty" derived:"no migration"`
 }
 
 // VpcConfig is eks-cilium:vpc. Either the VPC is created (id empty) or an existing one is
@@ -86,6 +93,11 @@ type VpcConfig struct {
 
 // ClusterConfig is eks-cilium:cluster.
 type ClusterConfig struct {
+	// Existing adopts an EKS cluster that runs on the AWS VPC CNI instead of creating one: the
+	// cluster called name is looked up, not created, and so is its VPC (vpc gives its id, cidr
+	// and subnets). What the cluster already has stays with its owner; eks-cilium:migration
+	// moves it to Cilium.
+	Existing bool `json:"existing" default:"false"`
 	// Name is the EKS cluster's name (EKS name syntax); at most 43 characters while the
 	// Platform is named after it (the IAM role pulumi-eks derives from it), 41 with Karpenter
 	// (its node role). Set it when one stack holds more than one Platform.
@@ -116,14 +128,19 @@ type ClusterConfig struct {
 	// KmsKeyArn is the KMS key (or alias) ARN, in the stack's region, that encrypts Kubernetes
 	// secrets.
 	KmsKeyArn string `json:"kmsKeyArn,omitempty" derived:"a key created with rotation"`
-	// CorednsVersion pins the CoreDNS addon to an exact version, e.g. v1.12.1-eksbuild.2.
-	CorednsVersion string `json:"corednsVersion,omitempty" derived:"EKS's default for the Kubernetes version at creation"`
+	// CorednsVersion pins the CoreDNS addon to an exact version, e.g. v1.13.2-eksbuild.7,
+	// instead of the version this project's addon table gives the cluster's Kubernetes version.
+	CorednsVersion string `json:"corednsVersion,omitempty" derived:"the addon table's version for cluster.version (docs/operations.md)"`
 	// Protect sets Pulumi's protect option on the EKS cluster so that it cannot be deleted by
 	// accident.
 	Protect bool `json:"protect" default:"false"`
 	// AllowClusterReplacement lets a change of VPC CIDR, service CIDR or cluster name through
 	// the day-2 guard, knowing that it replaces the cluster and everything in it.
 	AllowClusterReplacement bool `json:"allowClusterReplacement" default:"false"`
+	// AllowVersionRollback lets version go back by one minor (EKS version rollback, within 7
+	// days of an in-place upgrade): the node groups go back first, the control plane in the
+	// next update. Without it a lower version is refused.
+	AllowVersionRollback bool `json:"allowVersionRollback" default:"false"`
 }
 
 // NodeGroupConfig is one element of eks-cilium:nodeGroups: an EKS managed node group with
@@ -160,6 +177,11 @@ type NodeGroupConfig struct {
 	IgnoreScalingChanges bool `json:"ignoreScalingChanges" default:"false"`
 	// EnableSsm attaches AmazonSSMManagedInstanceCore to the node role.
 	EnableSsm bool `json:"enableSsm" default:"false"`
+	// AmiVersion pins the node image to an amazon-eks-ami release (v20260714; Bottlerocket:
+	// v1.38.0) for the group's Kubernetes version, so nodes roll only when it changes. Unset,
+	// the group takes the recommended AMI at every deploy and rolls whenever AWS publishes one
+	// (the render warns).
+	AmiVersion string `json:"amiVersion,omitempty" derived:"the recommended AMI at each deploy"`
 	// Labels are Kubernetes node labels: label syntax, keys at most 63 and values 1 to 63
 	// characters (EKS), none in kubernetes.io or k8s.io outside the kubelet's own
 	// (node.kubernetes.io/... is fine): the kubelet refuses the others and the node never joins.

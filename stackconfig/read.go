@@ -17,7 +17,7 @@ import (
 // Limits on the work one stack file may cause. A real stack file is a few KB with a few
 // hundred YAML nodes nested under ten levels deep (stacks/Pulumi.prod.yaml: 1.2 KB, 89 nodes,
 // 6 levels); the limits leave two orders of magnitude of room and keep the worst input the
-// reader accepts well under a second and under 100 MB (README, "Stack configuration").
+// reader accepts well under a second and under 100 MB (docs/stack-files.md, the limits table).
 // Exceeding one is a Problem naming the limit and the line.
 const (
 	// MaxFileBytes bounds what is read and parsed at all (prod: 1.2 KB). The YAML library

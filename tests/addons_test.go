@@ -31,7 +31,7 @@ func TestAddons_InstallAfterTheNodeGroupsTheControllerAfterItsAssociationAndCore
 	res := renderStack(t, devStackFile, nil)
 	ms := oneWith(t, res, typeRelease, "chart", charts.MetricsServerChart)
 	lbc := oneWith(t, res, typeRelease, "chart", charts.LoadBalancerControllerChart)
-	provider := one(t, res, typeK8s)
+	provider := clusterProvider(t, res)
 	for _, rel := range []render.Resource{ms, lbc} {
 		if rel.Provider != provider.URN {
 			t.Errorf("%s uses provider %q, want the cluster's", rel.Name, rel.Provider)

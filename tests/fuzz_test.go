@@ -25,7 +25,7 @@ import (
 // instruments pulumi-aws (over an hour on 2 cores), so CI fuzzes rules.FuzzReadAndCheck (the
 // same checks and the same Pulumi differential, without the program), and this runs locally:
 //
-//	go test -run '^$' -fuzz '^FuzzStackFile$' -fuzztime 30s ./tests
+//	go test -trimpath -run '^$' -fuzz '^FuzzStackFile$' -fuzztime 30s ./tests
 func FuzzStackFile(f *testing.F) {
 	for _, path := range stackFilesForParity(f) {
 		data, err := os.ReadFile(path)

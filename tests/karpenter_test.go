@@ -29,7 +29,7 @@ func TestKarpenter_InstallsAfterNodeGroupsAndAppliesObjectsAfterTheController(t 
 	res := renderStack(t, "../stacks/Pulumi.dev.yaml", nil)
 	crds := releaseOfChart(t, res, "oci://public.ecr.aws/karpenter/karpenter-crd")
 	controller := releaseOfChart(t, res, "oci://public.ecr.aws/karpenter/karpenter")
-	provider := one(t, res, typeK8s)
+	provider := clusterProvider(t, res)
 	for _, ng := range ofType(res, typeNodeGroup) {
 		for _, rel := range []render.Resource{crds, controller} {
 			if !slices.Contains(rel.DependsOn, ng.URN) {

@@ -12,7 +12,7 @@ import (
 // other programs plan a stack without an engine).
 var planningPackages = []string{
 	"./stackconfig", "./plan", "./ipplan", "./rules", "./hostports", "./guard", "./awsnames",
-	"./instancetypes", "./charts/...",
+	"./instancetypes", "./charts/...", "./versions", "./fleet", "./migration",
 }
 
 // TestLayering_PlanningPackagesImportNoComponentAndNoPulumi holds the layering with `go list

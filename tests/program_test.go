@@ -67,6 +67,22 @@ func one(t *testing.T, res *render.Result, typ string) render.Resource {
 	return all[0]
 }
 
+// clusterProvider is the Kubernetes provider of the cluster, the one every release uses; the
+// load balancer controller's CRDs have a provider of their own (components/addons).
+func clusterProvider(t *testing.T, res *render.Result) render.Resource {
+	t.Helper()
+	var found []render.Resource
+	for _, r := range ofType(res, typeK8s) {
+		if r.Parent == "" || !strings.Contains(r.Parent, "AwsLoadBalancerController") {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one cluster provider, got %d", len(found))
+	}
+	return found[0]
+}
+
 // oneWith is the only resource of a type whose input at path is want: the Cilium release
 // among the Helm releases, the CoreDNS addon among the EKS addons.
 func oneWith(t *testing.T, res *render.Result, typ, path, want string) render.Resource {
@@ -154,7 +170,8 @@ func TestProgram_ResourceSetPerShippedStack(t *testing.T) {
 			"aws:ec2/vpcEndpoint:VpcEndpoint":    1,
 			"aws:kms/key:Key":                    1,
 			typeCluster:                          1,
-			typeK8s:                              1,
+			typeK8s:                              1 + lbc, // the controller's CRDs have their own
+			"kubernetes:yaml/v2:ConfigFile":      2 * lbc, // its crds.yaml and gateway-crds.yaml
 			typeRelease:                          1 + ms + lbc,
 			"aws:iam/role:Role":                  ngs + lbc,
 			typeAttach:                           2 * ngs,
@@ -456,7 +473,7 @@ func TestGraph_OrderIsVpcClusterCiliumNodeGroupsCoreDNS(t *testing.T) {
 		res := renderStack(t, path, nil)
 		release := oneWith(t, res, typeRelease, "chart", "cilium")
 		cluster := one(t, res, typeCluster)
-		provider := one(t, res, typeK8s)
+		provider := clusterProvider(t, res)
 		if release.Provider != provider.URN {
 			t.Errorf("release uses provider %q, want the cluster's %q", release.Provider, provider.URN)
 		}
@@ -578,9 +595,10 @@ func TestProgram_ExportsOutputs(t *testing.T) {
 			t.Errorf("output %s was not exported (or never resolved)", k)
 		}
 	}
-	// The day-2 guard reads these back from the previous deployment: each must be exported.
+	// The day-2 guard reads these back from the previous deployment: each must be exported
+	// (ciliumPreflight only by an update that changes the Cilium minor).
 	for _, k := range program.PreviousOutputs {
-		if _, ok := got[k]; !ok {
+		if _, ok := got[k]; !ok && k != "ciliumPreflight" {
 			t.Errorf("output %s, which the day-2 guard reads back, was not exported", k)
 		}
 	}
@@ -672,15 +690,20 @@ func TestNodeGroup_BottlerocketGetsTOMLWithMaxPodsAndTaint(t *testing.T) {
 	}
 }
 
-func TestCoreDns_AddonVersionIsPinnedOnlyWhenConfigured(t *testing.T) {
-	for _, version := range []string{"", "v1.12.1-eksbuild.2"} {
+// EKS never updates an addon by itself, so the version is always pinned: the addon table's
+// for the cluster's Kubernetes version, or cluster.corednsVersion where set.
+func TestCoreDns_AddonVersionIsTheTablesUnlessConfigured(t *testing.T) {
+	for _, tt := range []struct{ kube, configured, want string }{
+		{"1.35", "", "v1.14.2-eksbuild.4"},
+		{"1.34", "", "v1.13.2-eksbuild.7"},
+		{"1.35", "v1.12.1-eksbuild.2", "v1.12.1-eksbuild.2"},
+	} {
 		res := renderStack(t, "../stacks/Pulumi.dev.yaml", func(v map[string]string) {
-			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":"1.35","serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, version)
+			v[stackconfig.KeyCluster] = fmt.Sprintf(`{"version":%q,"serviceCidr":"172.20.0.0/16","corednsVersion":%q}`, tt.kube, tt.configured)
 		})
 		in := oneWith(t, res, typeAddon, "addonName", "coredns").Inputs
-		got, set := get(in, "addonVersion")
-		if (version == "") == set || (set && got.StringValue() != version) {
-			t.Errorf("corednsVersion %q: addon addonVersion = %v (set %v)", version, got, set)
+		if got, set := get(in, "addonVersion"); !set || got.StringValue() != tt.want {
+			t.Errorf("%s with corednsVersion %q: addonVersion = %v (set %v), want %s", tt.kube, tt.configured, got, set, tt.want)
 		}
 		if v, _ := get(in, "resolveConflictsOnCreate"); v.StringValue() != "OVERWRITE" {
 			t.Errorf("the addon must adopt the bootstrapped CoreDNS (OVERWRITE), got %v", v)

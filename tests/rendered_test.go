@@ -54,10 +54,10 @@ func TestRendered_MatchesSnapshots(t *testing.T) {
 			}
 			want, err := os.ReadFile(snap)
 			if err != nil {
-				t.Fatalf("no snapshot for stack %s (%v); create it with: go test ./tests -run TestRendered -update", stack, err)
+				t.Fatalf("no snapshot for stack %s (%v); create it with: go test -trimpath ./tests -run TestRendered -update", stack, err)
 			}
 			if !bytes.Equal(want, []byte(got)) {
-				t.Errorf("stacks/rendered/%s.json is out of date:\n%s\nIf the change is intended, regenerate with: go test ./tests -run TestRendered -update",
+				t.Errorf("stacks/rendered/%s.json is out of date:\n%s\nIf the change is intended, regenerate with: go test -trimpath ./tests -run TestRendered -update",
 					stack, firstDifference(string(want), got))
 			}
 		})

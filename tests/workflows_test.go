@@ -15,7 +15,7 @@ import (
 )
 
 // readmeTestCommand is the test command of README.md's quickstart; CI runs exactly this.
-const readmeTestCommand = "go test -count=1 ./... && go -C provider test -count=1 ./..."
+const readmeTestCommand = "go test -trimpath -count=1 ./... && go -C provider test -trimpath -count=1 ./..."
 
 type workflow struct {
 	On          map[string]any    `yaml:"on"`
@@ -185,13 +185,13 @@ func TestWorkflows_CIChecks(t *testing.T) {
 	wf := loadWorkflow(t, "ci.yml")
 	commands := []string{
 		"gofmt -l",
-		"go vet ./...",
-		"go vet -tags e2e ./...",
-		"go -C provider vet ./...",
-		"go test ./tests -run TestRendered",
+		"go vet -trimpath ./...",
+		"go vet -trimpath -tags e2e ./...",
+		"go -C provider vet -trimpath ./...",
+		"go test -trimpath ./tests -run TestRendered",
 	}
 	for _, stack := range shippedStackNames(t) {
-		commands = append(commands, "go run ./cmd/render -stack "+stack+" -policy")
+		commands = append(commands, "go run -trimpath ./cmd/render -stack "+stack+" -policy")
 	}
 	for _, c := range commands {
 		if !wf.runs(c) {
@@ -417,7 +417,7 @@ func TestWorkflows_PreviewGuardsDay2ChangesBeforePreviewing(t *testing.T) {
 		switch {
 		case stackOutputToPrevious.MatchString(s.Run):
 			outputs = i
-		case strings.Contains(s.Run, "go run ./cmd/render -stack ${{ matrix.stack }} -previous previous.json -policy"):
+		case strings.Contains(s.Run, "go run -trimpath ./cmd/render -stack ${{ matrix.stack }} -previous previous.json -policy"):
 			render = i
 		case strings.HasPrefix(s.Uses, "pulumi/actions@") && s.With["command"] == "preview":
 			preview = i
@@ -427,7 +427,7 @@ func TestWorkflows_PreviewGuardsDay2ChangesBeforePreviewing(t *testing.T) {
 		t.Error("no step saves `pulumi stack output --json -s <stack>` to previous.json")
 	}
 	if render < 0 {
-		t.Error("no step runs `go run ./cmd/render -stack ${{ matrix.stack }} -previous previous.json -policy`")
+		t.Error("no step runs `go run -trimpath ./cmd/render -stack ${{ matrix.stack }} -previous previous.json -policy`")
 	}
 	if outputs >= 0 && render >= 0 && (outputs > render || render > preview) {
 		t.Errorf("steps out of order: outputs %d, render %d, preview %d; want outputs < render < preview", outputs, render, preview)

@@ -32,6 +32,20 @@ type Release struct {
 	SHA256 string
 	// URL is where the policy is published.
 	URL string
+	// CRDs are the chart's crds/ files as published at AppVersion's tag. `helm install`
+	// applies them, `helm upgrade` does not ("The helm install command automatically applies
+	// the CRDs, but helm upgrade doesn't", docs/deploy/installation.md at v3.5.0), so the
+	// component applies them itself, before the release.
+	CRDs []CRDFile
+}
+
+// CRDFile is one file of the chart's crds/ directory.
+type CRDFile struct {
+	// Name is the file's name in crds/.
+	Name string
+	// URL is the file at the release tag; GitBlob is its git blob hash there (git ls-tree),
+	// which tests/chart checks against the packaged chart's file.
+	URL, GitBlob string
 }
 
 var releases = map[string]Release{
@@ -42,6 +56,14 @@ var releases = map[string]Release{
 		Policy:       policyV350,
 		SHA256:       "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a",
 		URL:          "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/docs/install/iam_policy.json",
+		// git ls-tree v3.5.0 helm/aws-load-balancer-controller/crds/ (commit 11eb202c); the
+		// packaged chart 3.5.0 carries the same two files.
+		CRDs: []CRDFile{
+			{Name: "crds.yaml", GitBlob: "f41daf7ae70237996b8a43befd70988cdaaeec5c",
+				URL: "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/crds.yaml"},
+			{Name: "gateway-crds.yaml", GitBlob: "10cf4f08c24fe2d046a642872f2b3644fc692ab4",
+				URL: "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/gateway-crds.yaml"},
+		},
 	},
 }
 

@@ -146,6 +146,13 @@ func TestRender_PreviousOutputsGuard(t *testing.T) {
 		{"kube-proxy replacement unchanged", "prod", prev("prod-kube-proxy-on.json"), 0, nil, nil},
 		{"kube-proxy replacement switched on is refused", "prod", prev("prod-kube-proxy-off.json"), 1,
 			[]string{"eks-cilium:cluster.kubeProxyReplacement", "true (deployed: false)", "preserve: true", "build a new cluster"}, nil},
+		{"one Kubernetes minor up", "prod", prev("prod-1.34.json"), 0, nil, nil},
+		{"a Kubernetes skip is refused with the way forward", "prod", prev("prod-1.33.json"), 1,
+			[]string{"eks-cilium:cluster.version", "1.35 (deployed: 1.33)", "one minor at a time", "first update to 1.34"}, nil},
+		{"a Cilium skip is refused", "prod", prev("prod-cilium-1.17.json"), 1,
+			[]string{"eks-cilium:cilium.version", "1.19.6 (deployed: 1.17.9)", "consecutive minor", "first update to 1.18"}, nil},
+		{"Cilium with a Kubernetes change is refused and says which first", "prod", prev("prod-1.34-cilium-1.18.json"), 1,
+			[]string{"eks-cilium:cilium.version", "same update as Kubernetes", "first eks-cilium:cilium.version: 1.19.6 with eks-cilium:cluster.version kept at \"1.34\""}, nil},
 		{"malformed JSON", "prod", prev("malformed-json.json"), 1, []string{"pulumi stack output --json"}, nil},
 		{"outputs of something else", "prod", prev("malformed-shape.json"), 1, []string{"not those of an eks-cilium deployment"}, nil},
 		{"missing file", "prod", prev("nope.json"), 1, []string{"nope.json"}, nil},
@@ -165,6 +172,44 @@ func TestRender_PreviousOutputsGuard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The upgrade plan: text and JSON with -previous, absent without.
+func TestRender_UpgradePlanWithPrevious(t *testing.T) {
+	prev := filepath.Join("tests", "fixtures", "previous", "prod-1.34.json")
+	code, out, errOut := runCLI("-stack", "prod", "-previous", prev)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	for _, w := range []string{"Upgrade plan", "1. control-plane    eks-cilium-prod: 1.34 -> 1.35", "2. addon            coredns", "3. node-group       general: kubernetesVersion=1.34"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("text lacks %q", w)
+		}
+	}
+	code, out, errOut = runCLI("-stack", "prod", "-previous", prev, "-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	var rep struct {
+		UpgradePlan []map[string]any `json:"upgradePlan"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var components []string
+	for i, s := range rep.UpgradePlan {
+		if len(s) != 6 || s["step"] != float64(i+1) {
+			t.Errorf("step %d has keys %v, want exactly step, component, name, from, to, why", i+1, s)
+		}
+		components = append(components, fmt.Sprint(s["component"]))
+	}
+	if got := strings.Join(components, " "); got != "control-plane addon node-group node-group" {
+		t.Errorf("components %s", got)
+	}
+	_, out, _ = runCLI("-stack", "prod", "-format", "json")
+	if strings.Contains(out, "upgradePlan") {
+		t.Error("a render without -previous has no upgrade plan")
 	}
 }
 

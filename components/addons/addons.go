@@ -2,6 +2,7 @@ package addons
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
@@ -11,6 +12,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -122,6 +124,9 @@ type AwsLoadBalancerControllerArgs struct {
 	PodIdentityAgent pulumi.Resource
 	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
+	// Kubeconfig is the cluster's kubeconfig: the chart's CRDs are applied through a provider
+	// of their own that adopts CRDs an earlier `helm install` created.
+	Kubeconfig pulumi.StringInput
 	// DependsOn are what the release waits for: the node groups and CoreDNS (the
 	// controller resolves AWS endpoints through cluster DNS).
 	DependsOn []pulumi.Resource
@@ -142,8 +147,8 @@ type AwsLoadBalancerController struct {
 
 // NewAwsLoadBalancerController installs the controller. Create it after the node groups.
 func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*AwsLoadBalancerController, error) {
-	if args == nil || args.ClusterName == nil || args.VpcId == nil || args.Provider == nil || args.RoleName == "" {
-		return nil, fmt.Errorf("aws-load-balancer-controller %s: ClusterName, VpcId, Provider and RoleName are required", name)
+	if args == nil || args.ClusterName == nil || args.VpcId == nil || args.Provider == nil || args.Kubeconfig == nil || args.RoleName == "" {
+		return nil, fmt.Errorf("aws-load-balancer-controller %s: ClusterName, VpcId, Provider, Kubeconfig and RoleName are required", name)
 	}
 	release, ok := lbcpolicy.ForChart(args.Version)
 	if !ok {
@@ -171,11 +176,31 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	if err != nil {
 		return nil, err
 	}
+	// The chart's CRDs, applied before the release at every chart version: Helm applies crds/
+	// only at the first install. Server-side apply through a provider that adopts existing
+	// objects, because stacks deployed before this took their CRDs from `helm install`.
+	crdProvider, err := kubernetes.NewProvider(ctx, name+"-crds", &kubernetes.ProviderArgs{
+		Kubeconfig:            args.Kubeconfig,
+		EnableServerSideApply: pulumi.Bool(true),
+		UpsertExistingObjects: pulumi.Bool(true),
+	}, pulumi.Parent(comp))
+	if err != nil {
+		return nil, err
+	}
+	// EKS injects the credentials into pods created after the association exists.
+	deps := append(append([]pulumi.Resource{}, args.DependsOn...), role.Association)
+	for _, crd := range release.CRDs {
+		file, err := yamlv2.NewConfigFile(ctx, name+"-"+strings.TrimSuffix(crd.Name, ".yaml"), &yamlv2.ConfigFileArgs{
+			File: pulumi.String(crd.URL),
+		}, pulumi.Parent(comp), pulumi.Provider(crdProvider), pulumi.DependsOn(args.DependsOn))
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, file)
+	}
 	pvalues := pulumi.ToMap(values)
 	pvalues["clusterName"] = args.ClusterName
 	pvalues["vpcId"] = args.VpcId
-	// EKS injects the credentials into pods created after the association exists.
-	deps := append(append([]pulumi.Resource{}, args.DependsOn...), role.Association)
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(charts.LoadBalancerControllerRelease),
 		Chart:          pulumi.String(charts.LoadBalancerControllerChart),
@@ -184,6 +209,8 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		MaxHistory:     pulumi.Int(maxHistory),
+		// The CRDs are the ConfigFiles above.
+		SkipCrds: pulumi.Bool(true),
 	}, pulumi.Parent(comp), pulumi.Provider(args.Provider), pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func TestAwsLoadBalancerController_RefusesAChartWithoutItsPolicyBeforeRegisterin
 	rec, err := run(t, func(ctx *pulumi.Context, p *kubernetes.Provider) error {
 		_, err := NewAwsLoadBalancerController(ctx, "lbc", &AwsLoadBalancerControllerArgs{
 			Version: "3.4.0", ClusterName: pulumi.String("c"), Region: "eu-west-1", VpcId: pulumi.String("vpc-1"),
-			WebhookPort: 20444, MetricsPort: 20445, ReplicaCount: 2, RoleName: "c-lbc", Provider: p,
+			WebhookPort: 20444, MetricsPort: 20445, ReplicaCount: 2, RoleName: "c-lbc", Provider: p, Kubeconfig: pulumi.String("{}"),
 		})
 		return err
 	})
@@ -69,7 +69,7 @@ func TestAwsLoadBalancerController_PassesClusterRegionVpcAndItsPolicy(t *testing
 	rec, err := run(t, func(ctx *pulumi.Context, p *kubernetes.Provider) error {
 		_, err := NewAwsLoadBalancerController(ctx, "lbc", &AwsLoadBalancerControllerArgs{
 			Version: "3.5.0", ClusterName: pulumi.String("eks-cilium-dev"), Region: "eu-west-1", VpcId: pulumi.String("vpc-1"),
-			WebhookPort: 20444, MetricsPort: 20445, ReplicaCount: 2, RoleName: "eks-cilium-dev-lbc", Provider: p,
+			WebhookPort: 20444, MetricsPort: 20445, ReplicaCount: 2, RoleName: "eks-cilium-dev-lbc", Provider: p, Kubeconfig: pulumi.String("{}"),
 		})
 		return err
 	})

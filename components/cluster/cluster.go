@@ -29,6 +29,9 @@ type ClusterArgs struct {
 	Name string
 	// Version is the Kubernetes version, e.g. "1.33".
 	Version string
+	// KubeProxyVersion pins the kube-proxy addon pulumi-eks creates without
+	// KubeProxyReplacement; "" lets pulumi-eks take the newest one for the cluster's version.
+	KubeProxyVersion string
 	// VpcId, PrivateSubnetIds and PublicSubnetIds place the control plane's ENIs.
 	VpcId            pulumi.StringInput
 	PrivateSubnetIds pulumi.StringArrayInput
@@ -60,7 +63,12 @@ type Cluster struct {
 	// Provider talks to the cluster's API; Cilium and users' workloads use it.
 	Provider *kubernetes.Provider `pulumi:"-"`
 
-	ClusterName            pulumi.StringOutput `pulumi:"clusterName"`
+	ClusterName pulumi.StringOutput `pulumi:"clusterName"`
+	// Version is the Kubernetes version the control plane runs, as EKS reports it once the
+	// cluster is created or updated: what the node groups look their AMI up for, so nodes move
+	// only after the control plane has (pulumi-eks v3.9.1 does the same for its node groups:
+	// nodejs/eks/nodes/nodegroup.ts, the launch template's imageId from core.cluster.version).
+	Version                pulumi.StringOutput `pulumi:"version"`
 	Kubeconfig             pulumi.StringOutput `pulumi:"kubeconfig"`
 	Endpoint               pulumi.StringOutput `pulumi:"endpoint"`
 	EndpointHost           pulumi.StringOutput `pulumi:"endpointHost"`
@@ -94,12 +102,18 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 	// pulumi-eks v3.9.1 keeps aws-node away only with all three of: no default node group,
 	// UseDefaultVpcCni (else it installs its own vpc-cni addon) and removing the bootstrapped
-	// vpc-cni addon (DESIGN.md, "pulumi-eks v3.9.1 facts").
+	// vpc-cni addon (nodejs/eks/cluster/cluster.ts at v3.9.1: :915-951, :1082-1086, :1737-1742;
+	// docs/design.md, "pulumi-eks v3.9.1").
 	remove := pulumi.StringArray{pulumi.String("vpc-cni")}
 	var kubeProxy *eks.KubeProxyAddonOptionsArgs
 	if args.KubeProxyReplacement {
 		remove = append(remove, pulumi.String("kube-proxy"))
 		kubeProxy = &eks.KubeProxyAddonOptionsArgs{Enabled: pulumi.BoolRef(false)}
+	} else if args.KubeProxyVersion != "" {
+		// pulumi-eks v3.9.1 otherwise resolves the newest kube-proxy addon for the cluster's
+		// version at every deploy (nodejs/eks/cluster/cluster.ts, getAddonVersionOutput with
+		// mostRecent), so a release by AWS would change it unasked.
+		kubeProxy = &eks.KubeProxyAddonOptionsArgs{Version: pulumi.String(args.KubeProxyVersion)}
 	}
 
 	entries := map[string]eks.AccessEntryArgs{}
@@ -174,10 +188,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	comp.Endpoint = kubeconfigField(ec.KubeconfigJson, func(k KubeconfigInfo) string { return k.Server })
 	comp.EndpointHost = kubeconfigField(ec.KubeconfigJson, func(k KubeconfigInfo) string { return k.Host })
 	comp.CertificateAuthority = kubeconfigField(ec.KubeconfigJson, func(k KubeconfigInfo) string { return k.CertificateAuthority })
+	comp.Version = ec.EksCluster.Version()
 	comp.ClusterSecurityGroupId = ec.ClusterSecurityGroupId
 	comp.OidcProviderArn = ec.OidcProviderArn
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"clusterName":            comp.ClusterName,
+		"version":                comp.Version,
 		"kubeconfig":             comp.Kubeconfig,
 		"endpoint":               comp.Endpoint,
 		"endpointHost":           comp.EndpointHost,

@@ -151,10 +151,12 @@ func EC2NodeClass(in NodeClassInput) (map[string]any, error) {
 			"subnetSelectorTerms": subnets,
 			// The cluster security group EKS creates and tags is the one the managed node
 			// groups' nodes get: it admits all traffic between its members (VXLAN, Geneve,
-			// health, Hubble; DESIGN.md "Cilium facts").
+			// health, Hubble; Cilium docs, "Firewall Rules":
+			// https://docs.cilium.io/en/stable/operations/system_requirements/#firewall-rules).
 			"securityGroupSelectorTerms": []any{map[string]any{"tags": map[string]any{eksClusterNameTagKey: in.ClusterName}}},
 			// IMDSv2 only, and one hop: overlay pods are one hop from IMDS, so a hop limit of 2
-			// would hand them the node role (DESIGN.md, "Overlay caveats").
+			// would hand them the node role (docs/design.md, "Nodes"; EC2 instance metadata
+			// options: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html).
 			"metadataOptions": map[string]any{
 				"httpEndpoint":            "enabled",
 				"httpProtocolIPv6":        "disabled",

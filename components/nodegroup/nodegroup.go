@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/awsnames"
+	"github.com/eks-cilium/eks-cilium/rules"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -19,7 +20,8 @@ import (
 const Token = "eks-cilium:index:NodeGroup"
 
 // NodePolicies are the managed policies of the node role: exactly these two. Without the VPC
-// CNI the node needs no AmazonEKS_CNI_Policy (DESIGN.md, "EKS facts").
+// CNI the node needs no AmazonEKS_CNI_Policy (that policy is the VPC CNI's own permissions:
+// https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html; docs/design.md, "The node role").
 //
 // ECR: AmazonEC2ContainerRegistryReadOnly, not the narrower PullOnly the node-role page
 // recommends (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).
@@ -48,8 +50,14 @@ type NodeGroupArgs struct {
 	Name string
 	// ClusterName is the EKS cluster to join.
 	ClusterName pulumi.StringInput
-	// KubernetesVersion selects the AMI ("1.33").
-	KubernetesVersion string
+	// KubernetesVersion is the minor whose node image the group boots: the control plane's
+	// deployed version (cluster.Cluster.Version, an output), so a control-plane update that
+	// fails rolls no node; a plain version only where the nodes must move first (the first
+	// update of a rollback).
+	KubernetesVersion pulumi.StringInput
+	// AmiVersion pins the image to an amazon-eks-ami (or Bottlerocket) release; "" takes the
+	// recommended image of KubernetesVersion at every deploy.
+	AmiVersion string
 	// Endpoint and CertificateAuthority are the API server's URL and base64 CA bundle.
 	Endpoint             pulumi.StringInput
 	CertificateAuthority pulumi.StringInput
@@ -95,26 +103,14 @@ type NodeGroup struct {
 	NodeGroupName pulumi.StringOutput `pulumi:"nodeGroupName"`
 	RoleArn       pulumi.StringOutput `pulumi:"roleArn"`
 	MaxPods       pulumi.IntOutput    `pulumi:"maxPods"`
+	// KubernetesVersion is the minor the nodes' image was looked up for, known once the
+	// launch template is; AmiVersion the pinned release ("" unpinned).
+	KubernetesVersion pulumi.StringOutput `pulumi:"kubernetesVersion"`
+	AmiVersion        pulumi.StringOutput `pulumi:"amiVersion"`
 }
 
 // IsBottlerocket reports whether an AMI type is Bottlerocket (TOML user data).
 func IsBottlerocket(amiType string) bool { return strings.HasPrefix(amiType, "BOTTLEROCKET_") }
-
-// AmiParameter is the public SSM parameter holding the recommended EKS AMI for an AMI type
-// and Kubernetes version (https://docs.aws.amazon.com/eks/latest/userguide/retrieve-ami-id.html).
-func AmiParameter(amiType, version string) (string, error) {
-	switch amiType {
-	case "AL2023_x86_64_STANDARD":
-		return fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/image_id", version), nil
-	case "AL2023_ARM_64_STANDARD":
-		return fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/arm64/standard/recommended/image_id", version), nil
-	case "BOTTLEROCKET_x86_64":
-		return fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/x86_64/latest/image_id", version), nil
-	case "BOTTLEROCKET_ARM_64":
-		return fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/arm64/latest/image_id", version), nil
-	}
-	return "", fmt.Errorf("nodegroup: AmiType %q: must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, BOTTLEROCKET_x86_64, BOTTLEROCKET_ARM_64", amiType)
-}
 
 // ImdsHopLimit is the launch templates' IMDSv2 response hop limit. A pod on Cilium's overlay is
 // one hop further from IMDS than the node, like any container behind a veth, so 2 would hand
@@ -151,9 +147,12 @@ func blockDevices(amiType string, diskSize int) ec2.LaunchTemplateBlockDeviceMap
 
 // NewNodeGroup creates the node role, launch template and managed node group.
 func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ...pulumi.ResourceOption) (*NodeGroup, error) {
-	amiParam, err := AmiParameter(args.AmiType, args.KubernetesVersion)
-	if err != nil {
-		return nil, err
+	// The AMI type is checked before anything is registered; the version comes later.
+	if _, err := rules.AmiParameter(args.AmiType, "1.0", args.AmiVersion); err != nil {
+		return nil, fmt.Errorf("nodegroup %s: %w", name, err)
+	}
+	if args.KubernetesVersion == nil {
+		return nil, fmt.Errorf("nodegroup %s: KubernetesVersion is required: the node image is looked up for it", name)
 	}
 	if args.Name == "" {
 		return nil, fmt.Errorf("nodegroup %s: Name is required: it names the EKS node group and its instances", name)
@@ -191,7 +190,11 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 		attachments = append(attachments, a)
 	}
 
-	image := ssm.LookupParameterOutput(ctx, ssm.LookupParameterOutputArgs{Name: pulumi.String(amiParam)}, parent).Value()
+	version := args.KubernetesVersion.ToStringOutput()
+	amiParam := version.ApplyT(func(v string) (string, error) {
+		return rules.AmiParameter(args.AmiType, v, args.AmiVersion)
+	}).(pulumi.StringOutput)
+	image := ssm.LookupParameterOutput(ctx, ssm.LookupParameterOutputArgs{Name: amiParam}, parent).Value()
 	settings := args.Settings()
 	userData := pulumi.All(args.ClusterName, args.Endpoint, args.CertificateAuthority).ApplyT(func(v []any) (string, error) {
 		info := ClusterInfo{Name: v[0].(string), Endpoint: v[1].(string), CertificateAuthority: v[2].(string), ServiceCidr: args.ServiceCidr}
@@ -264,10 +267,15 @@ func NewNodeGroup(ctx *pulumi.Context, name string, args *NodeGroupArgs, opts ..
 	comp.NodeGroupName = ng.NodeGroupName
 	comp.RoleArn = role.Arn
 	comp.MaxPods = pulumi.Int(args.MaxPods).ToIntOutput()
+	// The version is reported once the launch template carries its image.
+	comp.KubernetesVersion = pulumi.All(version, lt.LatestVersion).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	comp.AmiVersion = pulumi.String(args.AmiVersion).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"nodeGroupName": comp.NodeGroupName,
-		"roleArn":       comp.RoleArn,
-		"maxPods":       comp.MaxPods,
+		"nodeGroupName":     comp.NodeGroupName,
+		"roleArn":           comp.RoleArn,
+		"maxPods":           comp.MaxPods,
+		"kubernetesVersion": comp.KubernetesVersion,
+		"amiVersion":        comp.AmiVersion,
 	}); err != nil {
 		return nil, err
 	}

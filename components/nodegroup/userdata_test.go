@@ -243,36 +243,6 @@ func TestClusterDNSIP_IsTheServiceCidrsTenth(t *testing.T) {
 	}
 }
 
-func TestAmiParameter_IsTheRecommendedImageOfEachAmiType(t *testing.T) {
-	tests := []struct {
-		amiType, want string
-	}{
-		{"AL2023_x86_64_STANDARD", "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id"},
-		{"AL2023_ARM_64_STANDARD", "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id"},
-		{"BOTTLEROCKET_x86_64", "/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_id"},
-		{"BOTTLEROCKET_ARM_64", "/aws/service/bottlerocket/aws-k8s-1.33/arm64/latest/image_id"},
-	}
-	for _, tt := range tests {
-		got, err := nodegroup.AmiParameter(tt.amiType, "1.33")
-		if err != nil || got != tt.want {
-			t.Errorf("AmiParameter(%s) = %q, %v; want %q", tt.amiType, got, err, tt.want)
-		}
-	}
-}
-
-func TestAmiParameter_RefusesUnknownAmiTypes(t *testing.T) {
-	for _, amiType := range []string{"AL2_x86_64", "WINDOWS_CORE_2022_x86_64", "", "al2023_x86_64_standard"} {
-		got, err := nodegroup.AmiParameter(amiType, "1.33")
-		if err == nil {
-			t.Errorf("AmiParameter(%q) = %q, want an error", amiType, got)
-			continue
-		}
-		if !strings.Contains(err.Error(), `"`+amiType+`"`) {
-			t.Errorf("AmiParameter(%q) error does not name the AMI type: %v", amiType, err)
-		}
-	}
-}
-
 func TestIsBottlerocket(t *testing.T) {
 	tests := []struct {
 		amiType string

@@ -55,6 +55,9 @@ type Vpc struct {
 	// route to NAT. Nodes depend on them (a component's own children are not a reliable
 	// dependency target in Pulumi's Go SDK, so they are listed explicitly).
 	Egress []pulumi.Resource `pulumi:"-"`
+	// PrivateRouteTableIds are the private subnets' route tables, one per AZ in subnet order:
+	// where routes to a ClusterMesh member's peers go.
+	PrivateRouteTableIds []pulumi.StringOutput `pulumi:"-"`
 
 	VpcId            pulumi.StringOutput      `pulumi:"vpcId"`
 	PrivateSubnetIds pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
@@ -182,6 +185,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		}
 		comp.Egress = append(comp.Egress, assoc)
 		privateRTs = append(privateRTs, rt.ID())
+		comp.PrivateRouteTableIds = append(comp.PrivateRouteTableIds, rt.ID().ToStringOutput())
 	}
 
 	// Image layers from ECR are served by S3: the gateway endpoint keeps that traffic off NAT.

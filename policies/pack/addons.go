@@ -201,7 +201,7 @@ func checkWebhooksOnHostNetwork(res policyx.AnalyzerResource, _ map[string]any) 
 	if on, ok := boolish(hn); !ok || !on {
 		return []string{fmt.Sprintf(
 			"chart %s serves %s from a pod on the pod network (values.%s is %s): %s. Set values.%s: true and values.%s "+
-				"to a port from the host port plan (go run ./cmd/render shows what every node holds; README, \"Webhook charts\"). Source: %s.",
+				"to a port from the host port plan (go run ./cmd/render shows what every node holds; docs/addons.md, \"Other webhook charts\"). Source: %s.",
 			name, chart.serves, chart.hostNetwork, describe(hn, hp), podNetworkWhy, chart.hostNetwork, chart.port, chart.source)}
 	}
 

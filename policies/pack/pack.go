@@ -118,6 +118,8 @@ func Policies() []policyx.Policy {
 		noCNIPolicyOnNodes,
 		noIPTargets,
 		karpenterStartupTaint,
+		vpcCniKeptUntilRemoval,
+		newCiliumMigrationMode(),
 		imdsv2Required,
 		karpenterIMDSv2,
 		encryptedVolumes,

@@ -20,6 +20,8 @@ func TestNew_ServesEveryPolicyAtItsOwnLevel(t *testing.T) {
 		"no-cni-policy-on-nodes":     policyx.EnforcementLevelMandatory,
 		"no-ip-targets":              policyx.EnforcementLevelMandatory,
 		"karpenter-startup-taint":    policyx.EnforcementLevelMandatory,
+		"vpc-cni-kept-until-removal": policyx.EnforcementLevelMandatory,
+		"cilium-migration-mode":      policyx.EnforcementLevelMandatory,
 		"imdsv2-required":            policyx.EnforcementLevelAdvisory,
 		"karpenter-imdsv2":           policyx.EnforcementLevelAdvisory,
 		"encrypted-volumes":          policyx.EnforcementLevelAdvisory,

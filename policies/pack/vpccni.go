@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
@@ -32,7 +33,13 @@ func checkNoVpcCni(res policyx.AnalyzerResource, _ map[string]any) []string {
 		return []string{fmt.Sprintf("%s installs the vpc-cni add-on: %s; remove it.", typeEksVpcCniAddon, awsNodeWhy)}
 	case typeAwsEksAddon, typeEksAddon:
 		if name, p, ok := stringAt(props, "addonName"); p == known && ok && name == vpcCniAddonName {
-			return []string{fmt.Sprintf("addonName is %q: %s; remove the add-on.", name, awsNodeWhy)}
+			// An adopted cluster's own add-on, during its migration, fenced off the nodes
+			// Cilium serves (docs/migration.md); vpc-cni-kept-until-removal guards it then.
+			if _, p := lookup(props, "configurationValues"); p == unknown || fencesAwsNode(props) {
+				return nil
+			}
+			return []string{fmt.Sprintf("addonName is %q: %s; remove the add-on (during a migration its configurationValues must keep aws-node off nodes labelled %s=%s).",
+				name, awsNodeWhy, migration.NodeLabelKey, migration.NodeLabelValue)}
 		}
 	case typeEksCluster:
 		return checkEksClusterKeepsAwsNodeAway(props)
@@ -43,7 +50,9 @@ func checkNoVpcCni(res policyx.AnalyzerResource, _ map[string]any) []string {
 }
 
 // checkEksClusterKeepsAwsNodeAway checks the three pulumi-eks v3.9.1 inputs that, together,
-// leave a new cluster without aws-node (see DESIGN.md, "pulumi-eks v3.9.1 facts").
+// leave a new cluster without aws-node (pulumi-eks v3.9.1 nodejs/eks/cluster/cluster.ts:
+// skipDefaultNodeGroup :915-951, useDefaultVpcCni :1082-1086, defaultAddonsToRemove
+// :1737-1742; docs/design.md, "pulumi-eks v3.9.1").
 func checkEksClusterKeepsAwsNodeAway(props property.Map) []string {
 	var out []string
 	if v, p := lookup(props, "skipDefaultNodeGroup"); p != unknown && !(v.IsBool() && v.AsBool()) {

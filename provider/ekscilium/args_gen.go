@@ -7,12 +7,14 @@ import "github.com/pulumi/pulumi-go-provider/infer"
 
 // PlatformArgs are the inputs of eks-cilium:index:Platform: the keys of a stack file, with the same names, descriptions and defaults (stackconfig.Config).
 type PlatformArgs struct {
-	Vpc        *VpcConfig        `pulumi:"vpc,optional"`
-	Cluster    *ClusterConfig    `pulumi:"cluster,optional"`
-	NodeGroups []NodeGroupConfig `pulumi:"nodeGroups"`
-	Cilium     CiliumConfig      `pulumi:"cilium"`
-	Addons     *AddonsConfig     `pulumi:"addons,optional"`
-	Karpenter  *KarpenterConfig  `pulumi:"karpenter,optional"`
+	Vpc         *VpcConfig         `pulumi:"vpc,optional"`
+	Cluster     *ClusterConfig     `pulumi:"cluster,optional"`
+	NodeGroups  []NodeGroupConfig  `pulumi:"nodeGroups"`
+	Cilium      CiliumConfig       `pulumi:"cilium"`
+	Addons      *AddonsConfig      `pulumi:"addons,optional"`
+	Karpenter   *KarpenterConfig   `pulumi:"karpenter,optional"`
+	ClusterMesh *ClusterMeshConfig `pulumi:"clusterMesh,optional"`
+	Migration   *MigrationConfig   `pulumi:"migration,optional"`
 }
 
 // Annotate gives the schema PlatformArgs's descriptions and defaults.
@@ -23,6 +25,8 @@ func (a *PlatformArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Cilium, "The Cilium Helm release, installed before any node exists, with ipam.mode cluster-pool and routingMode tunnel. Key names are Cilium's own Helm values.")
 	an.Describe(&a.Addons, "Cluster add-ons made to work on the overlay, each installed when its key is present, after the node groups. Default: none installed.")
 	an.Describe(&a.Karpenter, "Installs Karpenter after the node groups (its controller runs on them), with node pools that fit the pod pool. Default: not installed.")
+	an.Describe(&a.ClusterMesh, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
+	an.Describe(&a.Migration, "Moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium, one phase per update (docs/migration.md). Default: no migration.")
 }
 
 // VpcConfig mirrors stackconfig.VpcConfig for the component schema.
@@ -53,6 +57,7 @@ func (a *VpcConfig) Annotate(an infer.Annotator) {
 
 // ClusterConfig mirrors stackconfig.ClusterConfig for the component schema.
 type ClusterConfig struct {
+	Existing                *bool    `pulumi:"existing,optional"`
 	Name                    *string  `pulumi:"name,optional"`
 	Version                 *string  `pulumi:"version,optional"`
 	ServiceCidr             *string  `pulumi:"serviceCidr,optional"`
@@ -64,11 +69,14 @@ type ClusterConfig struct {
 	CorednsVersion          *string  `pulumi:"corednsVersion,optional"`
 	Protect                 *bool    `pulumi:"protect,optional"`
 	AllowClusterReplacement *bool    `pulumi:"allowClusterReplacement,optional"`
+	AllowVersionRollback    *bool    `pulumi:"allowVersionRollback,optional"`
 }
 
 // Annotate gives the schema ClusterConfig's descriptions and defaults.
 func (a *ClusterConfig) Annotate(an infer.Annotator) {
 	an.Describe(a, "The EKS control plane, created without the AWS VPC CNI (no aws-node) and, with kubeProxyReplacement, without kube-proxy: API authentication mode, all five log types, secrets envelope encryption.")
+	an.Describe(&a.Existing, "Adopts an EKS cluster that runs on the AWS VPC CNI instead of creating one: the cluster called name is looked up, not created, and so is its VPC (vpc gives its id, cidr and subnets). What the cluster already has stays with its owner; eks-cilium:migration moves it to Cilium.")
+	an.SetDefault(&a.Existing, false)
 	an.Describe(&a.Name, "The EKS cluster's name (EKS name syntax); at most 43 characters while the Platform is named after it (the IAM role pulumi-eks derives from it), 41 with Karpenter (its node role). Set it when one stack holds more than one Platform. Default: eks-cilium-<stack>.")
 	an.Describe(&a.Version, "The Kubernetes minor, \"1.N\" (quote it in YAML: 1.30 unquoted reads as 1.3), a version EKS offers: warned in extended support, refused after it. The default is the newest version in EKS standard support on 2026-12-01 (until 2027-03-27, EKS release calendar) that Cilium 1.19 is e2e-tested on (1.32 to 1.35, its compatibility.rst).")
 	an.SetDefault(&a.Version, "1.35")
@@ -81,11 +89,13 @@ func (a *ClusterConfig) Annotate(an infer.Annotator) {
 	an.Describe(&a.PublicAccessCidrs, "The canonical IPv4 CIDRs allowed to reach the public endpoint. The default is EKS's own; restrict it (an advisory policy warns). Default: [0.0.0.0/0].")
 	an.Describe(&a.AdminPrincipalArns, "IAM role or user ARNs (not STS sessions), each listed once, that get an access entry with AmazonEKSClusterAdminPolicy. Default: none.")
 	an.Describe(&a.KmsKeyArn, "The KMS key (or alias) ARN, in the stack's region, that encrypts Kubernetes secrets. Default: a key created with rotation.")
-	an.Describe(&a.CorednsVersion, "Pins the CoreDNS addon to an exact version, e.g. v1.12.1-eksbuild.2. Default: EKS's default for the Kubernetes version at creation.")
+	an.Describe(&a.CorednsVersion, "Pins the CoreDNS addon to an exact version, e.g. v1.13.2-eksbuild.7, instead of the version this project's addon table gives the cluster's Kubernetes version. Default: the addon table's version for cluster.version (docs/operations.md).")
 	an.Describe(&a.Protect, "Sets Pulumi's protect option on the EKS cluster so that it cannot be deleted by accident.")
 	an.SetDefault(&a.Protect, false)
 	an.Describe(&a.AllowClusterReplacement, "Lets a change of VPC CIDR, service CIDR or cluster name through the day-2 guard, knowing that it replaces the cluster and everything in it.")
 	an.SetDefault(&a.AllowClusterReplacement, false)
+	an.Describe(&a.AllowVersionRollback, "Lets version go back by one minor (EKS version rollback, within 7 days of an in-place upgrade): the node groups go back first, the control plane in the next update. Without it a lower version is refused.")
+	an.SetDefault(&a.AllowVersionRollback, false)
 }
 
 // NodeGroupConfig mirrors stackconfig.NodeGroupConfig for the component schema.
@@ -102,6 +112,7 @@ type NodeGroupConfig struct {
 	MaxUnavailable       *int              `pulumi:"maxUnavailable,optional"`
 	IgnoreScalingChanges *bool             `pulumi:"ignoreScalingChanges,optional"`
 	EnableSsm            *bool             `pulumi:"enableSsm,optional"`
+	AmiVersion           *string           `pulumi:"amiVersion,optional"`
 	Labels               map[string]string `pulumi:"labels,optional"`
 }
 
@@ -126,6 +137,7 @@ func (a *NodeGroupConfig) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.IgnoreScalingChanges, false)
 	an.Describe(&a.EnableSsm, "Attaches AmazonSSMManagedInstanceCore to the node role.")
 	an.SetDefault(&a.EnableSsm, false)
+	an.Describe(&a.AmiVersion, "Pins the node image to an amazon-eks-ami release (v20260714; Bottlerocket: v1.38.0) for the group's Kubernetes version, so nodes roll only when it changes. Unset, the group takes the recommended AMI at every deploy and rolls whenever AWS publishes one (the render warns). Default: the recommended AMI at each deploy.")
 	an.Describe(&a.Labels, "Kubernetes node labels: label syntax, keys at most 63 and values 1 to 63 characters (EKS), none in kubernetes.io or k8s.io outside the kubelet's own (node.kubernetes.io/... is fine): the kubelet refuses the others and the node never joins. Default: none.")
 }
 
@@ -275,4 +287,42 @@ func (a *NodePoolLimits) Annotate(an infer.Annotator) {
 	an.Describe(&a.Cpu, "The total vCPUs the pool may launch.")
 	an.Describe(&a.Memory, "The total memory the pool may launch, a Kubernetes quantity (800Gi). Default: no memory limit.")
 	an.Describe(&a.Nodes, "Caps the pool's node count directly (Karpenter's limits.nodes). Default: no node cap.")
+}
+
+// ClusterMeshConfig mirrors stackconfig.ClusterMeshConfig for the component schema.
+type ClusterMeshConfig struct {
+	Id                   int      `pulumi:"id"`
+	Peers                []string `pulumi:"peers,optional"`
+	MaxConnectedClusters *int     `pulumi:"maxConnectedClusters,optional"`
+	Connectivity         *string  `pulumi:"connectivity,optional"`
+	TransitGatewayId     *string  `pulumi:"transitGatewayId,optional"`
+}
+
+// Annotate gives the schema ClusterMeshConfig's descriptions and defaults.
+func (a *ClusterMeshConfig) Annotate(an infer.Annotator) {
+	an.Describe(a, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
+	an.Describe(&a.Id, "Cilium's cluster.id: 1 to maxConnectedClusters, unique in the mesh (0 is reserved for clusters outside a mesh). It cannot change once the cluster is deployed.")
+	an.Describe(&a.Peers, "The other members of the mesh: stack names of this project, each of which must list this stack back. A member with no peers is mesh-ready and connects to nobody. Default: none.")
+	an.Describe(&a.MaxConnectedClusters, "Cilium's clustermesh.maxConnectedClusters, 255 or 511, the same on every member and fixed at install; 511 halves the cluster-local identities. The default is Cilium's (chart values.yaml).")
+	an.SetDefault(&a.MaxConnectedClusters, 255)
+	an.Describe(&a.Connectivity, "How the members' VPCs reach each other: peering (a VPC peering connection per pair, requested by the lower id and accepted by the higher) or transitGateway (this VPC attached to transitGatewayId). The same on every member.")
+	an.SetDefault(&a.Connectivity, "peering")
+	an.Describe(&a.TransitGatewayId, "The transit gateway (tgw- and 8 or 17 hex digits) every member attaches to with connectivity transitGateway; it must be in the members' region and associate and propagate attachments to its default route table. Default: none (required with transitGateway).")
+}
+
+// MigrationConfig mirrors stackconfig.MigrationConfig for the component schema.
+type MigrationConfig struct {
+	Phase                  string   `pulumi:"phase"`
+	LegacyNodeGroups       []string `pulumi:"legacyNodeGroups"`
+	AwsNode                string   `pulumi:"awsNode"`
+	LegacySecurityGroupIds []string `pulumi:"legacySecurityGroupIds,optional"`
+}
+
+// Annotate gives the schema MigrationConfig's descriptions and defaults.
+func (a *MigrationConfig) Annotate(an infer.Annotator) {
+	an.Describe(a, "Moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium, one phase per update (docs/migration.md). Default: no migration.")
+	an.Describe(&a.Phase, "The migration's phase: install (Cilium beside aws-node, the new node groups labelled for Cilium), finalize (Cilium's final values once no legacy node is left) or remove-aws-node (aws-node deleted for good). It advances one phase per update and never goes back after finalize.")
+	an.Describe(&a.LegacyNodeGroups, "The cluster's existing EKS managed node groups whose nodes run aws-node, by their EKS names. They stay with their owner: this stack never changes them; finalize waits until they have no nodes.")
+	an.Describe(&a.AwsNode, "How the cluster runs aws-node: addon (the EKS vpc-cni add-on, adopted with retain-on-delete until remove-aws-node) or selfManaged (the aws-node DaemonSet EKS bootstraps, patched in place). No default: EKS installs either, depending on how the cluster was created.")
+	an.Describe(&a.LegacySecurityGroupIds, "Security groups of the legacy nodes other than the cluster security group (from their launch templates); the tunnel and health ports are opened between each of them and the cluster security group the new nodes use. Default: none: the legacy nodes use only the cluster security group, which allows all traffic between its members.")
 }

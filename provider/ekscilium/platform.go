@@ -1,9 +1,11 @@
 package ekscilium
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/eks-cilium/eks-cilium/components/platform"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -55,6 +57,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pu
 	cfg, err := args.Config(ctx.Stack(), region)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ClusterMesh != nil {
+		// A member reads its peers' outputs through StackReferences before it is planned
+		// (program.ReadMesh), which a component constructed by another program does not do.
+		return nil, fmt.Errorf("clusterMesh is not served by the component: a ClusterMesh member is deployed by the eks-cilium Go program, which reads its peers' outputs through StackReferences (docs/fleet.md)")
+	}
+	// The migration advances one phase per update against the phase the stack deployed
+	// before, which only the Go program reads (its own previous outputs); a component cannot.
+	if cfg.Cluster.Existing {
+		return nil, stackconfig.Problems{{
+			Key: stackconfig.KeyCluster + ".existing", Value: "true",
+			Rule: "adopting and migrating a cluster needs the day-2 guard, which reads the stack's own previous outputs; the component cannot",
+			Fix:  "run the eks-cilium Go program (main.go) for the adopted cluster",
+		}}
 	}
 	lib, err := platform.NewPlatform(ctx, name, &platform.PlatformArgs{Config: cfg}, opts...)
 	if err != nil {

@@ -428,7 +428,7 @@ func TestAddons_CiliumPortDefaultsAreTheCharts(t *testing.T) {
 }
 
 // TestAddons_PodIdentityPathIsTheOneChecked pins the Cilium datapath the Pod Identity findings
-// were checked against (README, "EKS Pod Identity on the overlay"): masquerading through
+// were checked against (docs/addons.md, "EKS Pod Identity on the overlay"): masquerading through
 // iptables, which makes Cilium fall back to legacy host routing, so a pod's request to
 // 169.254.170.23 is routed by the host stack to the agent's pod-id-link0 address. BPF host
 // routing dropped that traffic in Cilium 1.16 (cilium/cilium#35989); turning it on here needs

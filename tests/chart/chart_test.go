@@ -2,7 +2,7 @@
 // program passes for every shipped stack, the way `helm template` does (values.schema.json
 // enforced, the chart's kubeVersion constraint checked), and reads the resulting
 // ConfigMap cilium-config back. It is the contract between our values and what the Cilium
-// agent and operator actually run with (DESIGN.md, "Cilium facts").
+// agent and operator actually run with (docs/design.md, "Cilium").
 package chart_test
 
 import (

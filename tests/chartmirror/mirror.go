@@ -2,7 +2,8 @@
 // chart archives: an HTTPS proxy with a CA of its own. A program that honours HTTPS_PROXY and
 // SSL_CERT_FILE (Helm does, inside pulumi-kubernetes) then downloads the real charts as if from
 // their repositories: a classic repository's index.yaml and archives, and an OCI registry's
-// distribution API (tags, manifests, blobs) for oci:// references.
+// distribution API (tags, manifests, blobs) for oci:// references. It also serves single files
+// of a chart at the URL a program fetches them from (File).
 package chartmirror
 
 import (
@@ -36,6 +37,14 @@ type Repo struct {
 	Charts []string
 }
 
+// File is one file of a chart archive served at an https:// URL: what a program fetches itself
+// instead of through Helm (the load balancer controller's crds/ files at its release tag).
+type File struct {
+	URL            string
+	Chart, Version string // the archive the file is taken from
+	Path           string // the file's path inside the chart, e.g. crds/crds.yaml
+}
+
 // Mirror is a running mirror.
 type Mirror struct {
 	// ProxyURL is the proxy's address, for HTTPS_PROXY.
@@ -45,6 +54,7 @@ type Mirror struct {
 
 	ca    *localkube.CA
 	repos []*served
+	files map[string][]byte // https://host/path -> content
 	mu    sync.Mutex
 	certs map[string]*tls.Certificate
 	log   []string
@@ -61,19 +71,20 @@ type served struct {
 type archive struct {
 	meta   *chart.Metadata
 	data   []byte
-	digest string // sha256:<hex> of data
-	config []byte // the OCI config blob: the chart's metadata as JSON
+	digest string            // sha256:<hex> of data
+	config []byte            // the OCI config blob: the chart's metadata as JSON
+	files  map[string][]byte // the chart's files by path (templates excepted)
 }
 
-// Start serves repos from the chart archives (*.tgz) in dir until the test ends. Every chart a
-// repository lists must have at least one archive in dir.
-func Start(t testing.TB, dir string, repos []Repo) *Mirror {
+// Start serves repos and files from the chart archives (*.tgz) in dir until the test ends. Every
+// chart a repository lists, and every file, must be in an archive in dir.
+func Start(t testing.TB, dir string, repos []Repo, files ...File) *Mirror {
 	t.Helper()
 	ca, err := localkube.NewCA("chartmirror")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Mirror{ca: ca, certs: map[string]*tls.Certificate{}, CAFile: filepath.Join(t.TempDir(), "chartmirror-ca.pem")}
+	m := &Mirror{ca: ca, certs: map[string]*tls.Certificate{}, files: map[string][]byte{}, CAFile: filepath.Join(t.TempDir(), "chartmirror-ca.pem")}
 	if err := os.WriteFile(m.CAFile, ca.CertPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +98,13 @@ func Start(t testing.TB, dir string, repos []Repo) *Mirror {
 			t.Fatal(err)
 		}
 		m.repos = append(m.repos, s)
+	}
+	for _, f := range files {
+		data, err := fileOf(f, archives)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.files[f.URL] = data
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -137,9 +155,29 @@ func loadArchives(dir string) ([]archive, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, archive{meta: ch.Metadata, data: data, digest: digest(data), config: config})
+		files := map[string][]byte{}
+		for _, f := range ch.Files {
+			files[f.Name] = f.Data
+		}
+		out = append(out, archive{meta: ch.Metadata, data: data, digest: digest(data), config: config, files: files})
 	}
 	return out, nil
+}
+
+// fileOf finds a File's content in the archives.
+func fileOf(f File, archives []archive) ([]byte, error) {
+	if u, err := url.Parse(f.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("file %q: want an https:// URL", f.URL)
+	}
+	for _, a := range archives {
+		if a.meta.Name == f.Chart && a.meta.Version == f.Version {
+			if data, ok := a.files[f.Path]; ok {
+				return data, nil
+			}
+			return nil, fmt.Errorf("file %s: chart %s %s has no %s", f.URL, f.Chart, f.Version, f.Path)
+		}
+	}
+	return nil, fmt.Errorf("file %s: no archive of chart %s %s", f.URL, f.Chart, f.Version)
 }
 
 func digest(b []byte) string {
@@ -270,6 +308,11 @@ func (m *Mirror) answer(host string, w *responseBuffer, r *http.Request) {
 		m.log = append(m.log, fmt.Sprintf("%d %s %s", w.status(), r.Method, r.URL.String()))
 		m.mu.Unlock()
 	}()
+	if data, ok := m.files["https://"+host+r.URL.Path]; ok && r.Method == http.MethodGet {
+		w.header.Set("Content-Type", "text/plain; charset=utf-8")
+		w.body = data
+		return
+	}
 	for _, s := range m.repos {
 		if s.host != host {
 			continue

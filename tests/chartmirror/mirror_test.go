@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"sigs.k8s.io/yaml"
 )
 
@@ -164,5 +165,47 @@ func TestMirror_RefusesARepositoryWithoutItsChart(t *testing.T) {
 				t.Errorf("serve(%v) succeeded", tt.repo)
 			}
 		})
+	}
+}
+
+func TestMirror_ServesAChartFileAtItsURL(t *testing.T) {
+	dir := charts(t)
+	const u = "https://raw.example.com/lbc/v3.5.0/helm/aws-load-balancer-controller/crds/crds.yaml"
+	m := Start(t, dir, nil, File{URL: u, Chart: "aws-load-balancer-controller", Version: "3.5.0", Path: "crds/crds.yaml"})
+	ch, err := loader.LoadFile(filepath.Join(dir, "aws-load-balancer-controller-3.5.0.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, f := range ch.Files {
+		if f.Name == "crds/crds.yaml" {
+			want = f.Data
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the packaged chart has no crds/crds.yaml")
+	}
+	c := client(t, m)
+	if code, _, body := get(t, c, http.MethodGet, u); code != http.StatusOK || sha(body) != sha(want) {
+		t.Errorf("GET %s: %d, sha256 %s, want the packaged file's %s", u, code, sha(body), sha(want))
+	}
+	if code, _, _ := get(t, c, http.MethodGet, "https://raw.example.com/lbc/v3.5.0/helm/aws-load-balancer-controller/crds/other.yaml"); code != http.StatusNotFound {
+		t.Errorf("a file not listed: %d, want 404", code)
+	}
+}
+
+func TestMirror_RefusesAFileNotInAnArchive(t *testing.T) {
+	archives, err := loadArchives(charts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []File{
+		{URL: "https://example.com/crds.yaml", Chart: "aws-load-balancer-controller", Version: "0.0.1", Path: "crds/crds.yaml"},
+		{URL: "https://example.com/crds.yaml", Chart: "aws-load-balancer-controller", Version: "3.5.0", Path: "crds/none.yaml"},
+		{URL: "http://example.com/crds.yaml", Chart: "aws-load-balancer-controller", Version: "3.5.0", Path: "crds/crds.yaml"},
+	} {
+		if _, err := fileOf(f, archives); err == nil {
+			t.Errorf("fileOf(%+v) succeeded", f)
+		}
 	}
 }

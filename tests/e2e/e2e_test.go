@@ -6,7 +6,7 @@
 // network reaches the Pod Identity agent, an NLB with instance targets answers), and destroys
 // everything again, also when a check fails.
 //
-//	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -tags e2e -timeout 90m -v ./tests/e2e
+//	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -trimpath -tags e2e -timeout 90m -v ./tests/e2e
 //
 // Duration: about 45 minutes (EKS control plane 9–16 min, node group 2–4 min, Cilium and
 // CoreDNS 2–3 min, add-ons 2–4 min, checks 5–12 min with the NLB, destroy 10–15 min). Cost:
@@ -169,6 +169,12 @@ func newStack(t *testing.T, name string, values map[string]string) (auto.Stack, 
 		}
 		backend = "file://" + dir
 	}
+	return newStackOn(t, backend, name, values), backend
+}
+
+// newStackOn creates stack name of the program on backend with the given configuration.
+func newStackOn(t *testing.T, backend, name string, values map[string]string) auto.Stack {
+	t.Helper()
 	env := map[string]string{
 		"PULUMI_BACKEND_URL":       backend,
 		"PULUMI_CONFIG_PASSPHRASE": "eks-cilium-e2e", // protects nothing secret: the state is local and short-lived
@@ -196,9 +202,9 @@ func newStack(t *testing.T, name string, values map[string]string) (auto.Stack, 
 		config[k] = auto.ConfigValue{Value: v}
 	}
 	if err := stack.SetAllConfig(ctx, config); err != nil {
-		t.Fatalf("setting the dev stack's configuration: %v", err)
+		t.Fatalf("setting the configuration of %s: %v", name, err)
 	}
-	return stack, backend
+	return stack
 }
 
 // providerPlugins are the resource plugins the program uses, at the versions of their Go SDKs

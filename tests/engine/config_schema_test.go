@@ -13,8 +13,8 @@ import (
 )
 
 // What the Pulumi CLI itself checks of a stack's configuration against the types Pulumi.yaml
-// declares, run on the real CLI (v3.274.1, the version of the SDK in go.mod). README
-// ("Stack configuration") and Pulumi.yaml's comment claim exactly this much.
+// declares, run on the real CLI (v3.274.1, the version of the SDK in go.mod). docs/stack-files.md
+// and Pulumi.yaml's comment claim exactly this much.
 //
 // The project is copied with runtime yaml and a program that registers nothing: the CLI
 // validates the stack's config before it starts any language host (pkg/v3

@@ -7,5 +7,5 @@
 // Without the CLI on PATH the tests skip and say how to install it; with CI=true they fail.
 //
 //	export PATH="$(scripts/install-pulumi-cli | tail -n 1):$PATH"
-//	go test -count=1 ./tests/engine/...
+//	go test -trimpath -count=1 ./tests/engine/...
 package engine

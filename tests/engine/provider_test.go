@@ -20,15 +20,13 @@ import (
 )
 
 // buildComponentProvider builds the eks-cilium component provider from provider/ (its own
-// module) and returns the binary's path. The binary sits in a folder named after the package,
-// which is how a `packages:` entry of Pulumi.yaml can name a local plugin.
+// module) as the Go language host builds it for a source-based plugin (provider/main.go, next
+// to PulumiPlugin.yaml) and returns the binary's path. The binary sits in a folder named after
+// the package, which is how a `packages:` entry of Pulumi.yaml can name a local plugin.
 func buildComponentProvider(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "eks-cilium", "pulumi-resource-eks-cilium")
-	cmd := exec.Command("go", "-C", filepath.Join(enginetest.RepoRoot(t), "provider"), "build", "-o", bin, "./cmd/pulumi-resource-eks-cilium")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the component provider: %v\n%s", err, out)
-	}
+	buildLikeTheLanguageHost(t, filepath.Join(enginetest.RepoRoot(t), "provider"), bin)
 	return bin
 }
 

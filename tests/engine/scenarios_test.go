@@ -15,7 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// stage is one step of the design's order (DESIGN.md, "Resource graph and ordering"): the
+// stage is one step of the design's order (docs/design.md, "Resource graph and order"): the
 // calls that belong to it.
 type stage struct {
 	what  string

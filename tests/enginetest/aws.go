@@ -23,8 +23,8 @@ func newAwsFake(log *CallLog) *Fake {
 		version: "6.83.4", // go.mod's github.com/pulumi/pulumi-aws/sdk/v6
 		log:     log,
 		outputs: awsOutputs,
-		// DESIGN.md, "Typical durations": EKS control plane 9–16 min, node group 2–4, NAT
-		// gateway 1–2, CoreDNS addon ~1.
+		// docs/design.md, "Typical durations": EKS control plane 9–16 min, node group 2–4,
+		// NAT gateway 1–2, CoreDNS addon ~1.
 		takes: map[string]time.Duration{
 			"aws:eks/cluster:Cluster":       900 * time.Millisecond,
 			"aws:eks/nodeGroup:NodeGroup":   300 * time.Millisecond,
@@ -181,8 +181,11 @@ func awsInvoke(token string, args resource.PropertyMap) (resource.PropertyMap, e
 		if !strings.HasPrefix(name.StringValue(), "/aws/service/") {
 			return nil, fmt.Errorf("ParameterNotFound: %s", name.StringValue())
 		}
+		// Each parameter names its own image, as AWS's do: a new Kubernetes minor or release
+		// is a new AMI.
+		sum := sha256.Sum256([]byte(name.StringValue()))
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"name": name.StringValue(), "value": "ami-0123456789abcdef0", "type": "String", "id": name.StringValue(),
+			"name": name.StringValue(), "value": "ami-" + hex.EncodeToString(sum[:])[:17], "type": "String", "id": name.StringValue(),
 		}), nil
 	case "aws:eks/getAddonVersion:getAddonVersion":
 		return resource.NewPropertyMapFromMap(map[string]any{"version": "v1.33.0-eksbuild.2", "addonName": args["addonName"].V, "id": "addon"}), nil

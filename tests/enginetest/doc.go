@@ -11,4 +11,7 @@
 // component children) and log every call (CallLog), so tests can assert the order in which
 // the engine creates and deletes the cloud. Options.Kubeconfig makes the fake EKS cluster
 // report a given kubeconfig, so the program's kubernetes provider reaches a real API server.
+// ExistingCluster adds an EKS cluster on the AWS VPC CNI for a stack to adopt: the AWS data
+// sources and the import of its vpc-cni add-on, and fake EKS and Kubernetes APIs for the
+// migration's live checks.
 package enginetest

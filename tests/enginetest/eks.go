@@ -94,12 +94,15 @@ type eksClusterInputs struct {
 type fakeEksCluster struct {
 	pulumi.ResourceState
 
-	KubeconfigJson         pulumi.StringOutput `pulumi:"kubeconfigJson"`
-	Kubeconfig             pulumi.AnyOutput    `pulumi:"kubeconfig"`
-	ClusterSecurityGroupId pulumi.StringOutput `pulumi:"clusterSecurityGroupId"`
-	OidcProviderArn        pulumi.StringOutput `pulumi:"oidcProviderArn"`
-	OidcProviderUrl        pulumi.StringOutput `pulumi:"oidcProviderUrl"`
-	OidcIssuer             pulumi.StringOutput `pulumi:"oidcIssuer"`
+	// EksCluster is the aws:eks/cluster:Cluster child, a resource reference as pulumi-eks
+	// returns it; the program reads its version.
+	EksCluster             awseks.ClusterOutput `pulumi:"eksCluster"`
+	KubeconfigJson         pulumi.StringOutput  `pulumi:"kubeconfigJson"`
+	Kubeconfig             pulumi.AnyOutput     `pulumi:"kubeconfig"`
+	ClusterSecurityGroupId pulumi.StringOutput  `pulumi:"clusterSecurityGroupId"`
+	OidcProviderArn        pulumi.StringOutput  `pulumi:"oidcProviderArn"`
+	OidcProviderUrl        pulumi.StringOutput  `pulumi:"oidcProviderUrl"`
+	OidcIssuer             pulumi.StringOutput  `pulumi:"oidcIssuer"`
 }
 
 func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.PropertyMap, args *eksClusterInputs, fixedKubeconfig map[string]any, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
@@ -183,11 +186,15 @@ func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.Propert
 		return nil, err
 	}
 
-	// kube-proxy stays unless kubeProxyAddonOptions.enabled is false (cluster.ts).
-	if enabled, ok := valueAt(raw, "kubeProxyAddonOptions.enabled"); !ok || !enabled.IsBool() || enabled.BoolValue() {
+	// kube-proxy stays unless kubeProxyAddonOptions.enabled is false (cluster.ts), at
+	// kubeProxyAddonOptions.version or else the newest for the cluster's version.
+	if enabled, ok := ValueAt(raw, "kubeProxyAddonOptions.enabled"); !ok || !enabled.IsBool() || enabled.BoolValue() {
 		version := awseks.GetAddonVersionOutput(ctx, awseks.GetAddonVersionOutputArgs{
 			AddonName: pulumi.String("kube-proxy"), KubernetesVersion: cluster.Version, MostRecent: pulumi.Bool(true),
 		}, parent).Version()
+		if pinned, ok := ValueAt(raw, "kubeProxyAddonOptions.version"); ok && pinned.IsString() {
+			version = pulumi.String(pinned.StringValue()).ToStringOutput()
+		}
 		if _, err := awseks.NewAddon(ctx, name+"-kube-proxy", &awseks.AddonArgs{
 			ClusterName: cluster.Name, AddonName: pulumi.String("kube-proxy"), Preserve: pulumi.Bool(true),
 			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"), ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
@@ -233,7 +240,9 @@ func buildEksCluster(ctx *pulumi.Context, typ, name string, raw resource.Propert
 	}).(pulumi.StringOutput)
 	comp.ClusterSecurityGroupId = cluster.VpcConfig.ClusterSecurityGroupId().Elem()
 
+	comp.EksCluster = cluster.ToClusterOutput()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"eksCluster":             cluster,
 		"kubeconfigJson":         comp.KubeconfigJson,
 		"kubeconfig":             comp.Kubeconfig,
 		"clusterSecurityGroupId": comp.ClusterSecurityGroupId,
@@ -256,7 +265,7 @@ func accessEntries(ctx *pulumi.Context, name string, cluster *awseks.Cluster, en
 	sort.Strings(keys)
 	for _, key := range keys {
 		entry := entries[resource.PropertyKey(key)]
-		principal, ok := valueAt(entry.ObjectValue(), "principalArn")
+		principal, ok := ValueAt(entry.ObjectValue(), "principalArn")
 		if !ok || !principal.IsString() {
 			return fmt.Errorf("accessEntries[%q].principalArn: required", key)
 		}
@@ -266,13 +275,13 @@ func accessEntries(ctx *pulumi.Context, name string, cluster *awseks.Cluster, en
 		if err != nil {
 			return err
 		}
-		policies, _ := valueAt(entry.ObjectValue(), "accessPolicies")
+		policies, _ := ValueAt(entry.ObjectValue(), "accessPolicies")
 		if !policies.IsObject() {
 			continue
 		}
 		for pk, pv := range policies.ObjectValue() {
-			policyArn, _ := valueAt(pv.ObjectValue(), "policyArn")
-			scope, _ := valueAt(pv.ObjectValue(), "accessScope.type")
+			policyArn, _ := ValueAt(pv.ObjectValue(), "policyArn")
+			scope, _ := ValueAt(pv.ObjectValue(), "accessScope.type")
 			if !policyArn.IsString() || !scope.IsString() {
 				return fmt.Errorf("accessEntries[%q].accessPolicies[%q]: policyArn and accessScope.type are required", key, pk)
 			}

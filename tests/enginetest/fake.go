@@ -129,17 +129,20 @@ type Fake struct {
 	autoname func(token, name string, olds, news resource.PropertyMap) resource.PropertyMap
 	// invoke answers data-source calls.
 	invoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+	// read answers a Read of an existing object by id (the import of what a stack adopts):
+	// its outputs and its inputs.
+	read func(token, id string) (outputs, inputs resource.PropertyMap, err error)
 	// construct builds a component (pulumi-eks).
 	construct func(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error)
 	// checkConfig checks the provider's own configuration.
 	checkConfig func(news resource.PropertyMap) []inputProblem
-	// takes is how long a Create of a type takes: the typical durations of DESIGN.md at
+	// takes is how long a Create of a type takes: the typical durations of docs/design.md at
 	// 100 ms a minute, so a missing dependency shows as an overlap in the call log instead
 	// of being hidden by instant answers.
 	takes map[string]time.Duration
 
 	mu     sync.Mutex
-	failOn map[string]failure // resource type -> how its Create fails
+	failOn map[string]failure // "<method> <resource type>" -> how its Create or Update fails
 	engine *grpc.ClientConn
 }
 
@@ -154,18 +157,31 @@ type failure struct {
 // FailCreate makes every later Create of a resource type fail with msg after the given time,
 // as a cloud API would (EKS reports NodeCreationFailure only after waiting for the nodes).
 func (f *Fake) FailCreate(token, msg string, after time.Duration) {
+	f.fail("Create", token, msg, after)
+}
+
+// FailUpdate does the same for Updates; msg "" lets them succeed again.
+func (f *Fake) FailUpdate(token, msg string, after time.Duration) {
+	f.fail("Update", token, msg, after)
+}
+
+func (f *Fake) fail(method, token, msg string, after time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failOn == nil {
 		f.failOn = map[string]failure{}
 	}
-	f.failOn[token] = failure{msg, after}
+	if msg == "" {
+		delete(f.failOn, method+" "+token)
+		return
+	}
+	f.failOn[method+" "+token] = failure{msg, after}
 }
 
-func (f *Fake) failure(token string) (failure, bool) {
+func (f *Fake) failure(method, token string) (failure, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fail, ok := f.failOn[token]
+	fail, ok := f.failOn[method+" "+token]
 	return fail, ok
 }
 
@@ -246,7 +262,7 @@ func (f *Fake) mocks() providers.ProviderMocks {
 					return err
 				}
 				f.log.setInputs(i, inputs)
-				if fail, ok := f.failure(token); ok && !in.GetPreview() {
+				if fail, ok := f.failure("Create", token); ok && !in.GetPreview() {
 					time.Sleep(fail.after)
 					return fmt.Errorf("%s", fail.msg)
 				}
@@ -284,6 +300,10 @@ func (f *Fake) mocks() providers.ProviderMocks {
 					return err
 				}
 				f.log.setInputs(i, news)
+				if fail, ok := f.failure("Update", token); ok && !in.GetPreview() {
+					time.Sleep(fail.after)
+					return fmt.Errorf("%s", fail.msg)
+				}
 				// The program's inputs replace the old ones; what the cloud computed stays.
 				outs := news.Copy()
 				for k, v := range olds {
@@ -308,10 +328,32 @@ func (f *Fake) mocks() providers.ProviderMocks {
 		},
 		Read: func(_ context.Context, in *rpc.ReadRequest) (*rpc.ReadResponse, error) {
 			var resp *rpc.ReadResponse
-			err := f.logged("Read", string(resource.URN(in.GetUrn()).Type()), in.GetUrn(), false, func(int) error {
-				// The fake cloud never drifts: a refresh reads back what was deployed.
-				resp = &rpc.ReadResponse{Id: in.GetId(), Properties: in.GetProperties(), Inputs: in.GetInputs()}
-				return nil
+			token := string(resource.URN(in.GetUrn()).Type())
+			if len(in.GetProperties().GetFields()) > 0 {
+				// A refresh: the fake cloud never drifts, so it reads back what was deployed.
+				err := f.logged("Read", token, in.GetUrn(), false, func(int) error {
+					resp = &rpc.ReadResponse{Id: in.GetId(), Properties: in.GetProperties(), Inputs: in.GetInputs()}
+					return nil
+				})
+				return resp, err
+			}
+			// An import (or a get) by id, with no state yet: the hook answers for what exists.
+			err := f.logged("Read", token, in.GetUrn(), false, func(i int) error {
+				if f.read == nil {
+					return fmt.Errorf("fake %s: no object %s %s to read", f.name, token, in.GetId())
+				}
+				outs, ins, err := f.read(token, in.GetId())
+				if err != nil {
+					return err
+				}
+				f.log.setInputs(i, ins)
+				props, err := plugin.MarshalProperties(outs, marshal)
+				if err != nil {
+					return err
+				}
+				inputs, err := plugin.MarshalProperties(ins, marshal)
+				resp = &rpc.ReadResponse{Id: in.GetId(), Properties: props, Inputs: inputs}
+				return err
 			})
 			return resp, err
 		},
@@ -443,7 +485,7 @@ func diff(in *rpc.DiffRequest) (*rpc.DiffResponse, error) {
 	}
 	for k := range keys {
 		o, n := olds[k], news[k]
-		if n.ContainsUnknowns() || !reflect.DeepEqual(plain(o), plain(n)) {
+		if n.ContainsUnknowns() || !reflect.DeepEqual(Plain(o), Plain(n)) {
 			changed = append(changed, string(k))
 		}
 	}
@@ -460,26 +502,26 @@ func diff(in *rpc.DiffRequest) (*rpc.DiffResponse, error) {
 	return resp, nil
 }
 
-// plain strips secrets and output wrappers so equal values compare equal.
-func plain(v resource.PropertyValue) any {
+// Plain strips secrets and output wrappers so equal values compare equal.
+func Plain(v resource.PropertyValue) any {
 	switch {
 	case v.IsSecret():
-		return plain(v.SecretValue().Element)
+		return Plain(v.SecretValue().Element)
 	case v.IsOutput():
-		return plain(v.OutputValue().Element)
+		return Plain(v.OutputValue().Element)
 	case v.IsNull():
 		return nil
 	case v.IsArray():
 		out := make([]any, len(v.ArrayValue()))
 		for i, e := range v.ArrayValue() {
-			out[i] = plain(e)
+			out[i] = Plain(e)
 		}
 		return out
 	case v.IsObject():
 		out := map[string]any{}
 		for k, e := range v.ObjectValue() {
 			if !e.IsNull() {
-				out[string(k)] = plain(e)
+				out[string(k)] = Plain(e)
 			}
 		}
 		return out
@@ -502,6 +544,11 @@ func fakeID(token, name string) string {
 		"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
 		"aws:ec2/launchTemplate:LaunchTemplate":               "lt-",
 		"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
+		"aws:ec2/vpcPeeringConnection:VpcPeeringConnection":   "pcx-",
+		// The accepter's id is the connection's (terraform-provider-aws
+		// aws_vpc_peering_connection_accepter); here one of the same shape.
+		"aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "pcx-",
+		"aws:ec2transitgateway/vpcAttachment:VpcAttachment":                 "tgw-attach-",
 	}[token]
 	if prefix == "" {
 		return strings.ToLower(name) + "-" + h[:8]
@@ -546,6 +593,9 @@ type Options struct {
 	// Kubeconfig, when set, is the kubeconfig (an object in kubeconfig's schema) the fake EKS
 	// cluster reports instead of pulumi-eks's `aws eks get-token` one: a real API server's.
 	Kubeconfig map[string]any
+	// Instant makes every Create answer at once instead of sleeping the typical durations,
+	// for scenarios that check wiring rather than order and run many updates.
+	Instant bool
 }
 
 type source string
@@ -564,6 +614,12 @@ func StartFakes(t testing.TB, opts Options) *Fakes {
 	if !opts.RealKubernetes {
 		fs.Kubernetes = newKubernetesFake(log)
 		factories["kubernetes"] = providers.ProviderMockFactory(fs.Kubernetes.mocks())
+	}
+	if opts.Instant {
+		fs.AWS.takes = map[string]time.Duration{}
+		if fs.Kubernetes != nil {
+			fs.Kubernetes.takes = map[string]time.Duration{}
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

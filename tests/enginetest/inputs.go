@@ -14,10 +14,12 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2transitgateway"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -55,6 +57,8 @@ var argsOf = []interface{ ElementType() reflect.Type }{
 	ec2.VpcArgs{}, ec2.SubnetArgs{}, ec2.InternetGatewayArgs{}, ec2.NatGatewayArgs{}, ec2.EipArgs{},
 	ec2.RouteTableArgs{}, ec2.RouteTableAssociationArgs{}, ec2.VpcEndpointArgs{}, ec2.LaunchTemplateArgs{},
 	ec2.SecurityGroupArgs{}, ec2.SecurityGroupRuleArgs{},
+	ec2.VpcPeeringConnectionArgs{}, ec2.VpcPeeringConnectionAccepterArgs{}, ec2.RouteArgs{},
+	ec2transitgateway.VpcAttachmentArgs{},
 	awseks.ClusterArgs{}, awseks.NodeGroupArgs{}, awseks.AddonArgs{}, awseks.AccessEntryArgs{},
 	awseks.AccessPolicyAssociationArgs{}, awseks.PodIdentityAssociationArgs{},
 	iam.RoleArgs{}, iam.RolePolicyAttachmentArgs{}, iam.PolicyArgs{}, iam.RolePolicyArgs{},
@@ -62,6 +66,8 @@ var argsOf = []interface{ ElementType() reflect.Type }{
 	cloudwatch.EventRuleArgs{}, cloudwatch.EventTargetArgs{}, sqs.QueueArgs{}, sqs.QueuePolicyArgs{},
 	eks.ClusterArgs{},
 	helmv3.ReleaseArgs{}, kubernetes.ProviderArgs{}, appsv1.DeploymentPatchArgs{}, corev1.ServiceArgs{},
+	// An adopted cluster's migration.
+	vpc.SecurityGroupIngressRuleArgs{}, corev1.ConfigMapArgs{}, appsv1.DaemonSetPatchArgs{}, appsv1.DaemonSetArgs{},
 }
 
 var (
@@ -243,7 +249,7 @@ func checkShape(shape *inputShape, props resource.PropertyMap) []inputProblem {
 	}
 	out = append(out, checkStruct("", shape.args, props)...)
 	for _, rule := range awsValueRules[shape.token] {
-		v, ok := valueAt(props, rule.path)
+		v, ok := ValueAt(props, rule.path)
 		if !ok || v.ContainsUnknowns() {
 			continue
 		}
@@ -367,8 +373,8 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// valueAt follows a dotted path; "[]" after a key applies the rest to every element.
-func valueAt(props resource.PropertyMap, path string) (resource.PropertyValue, bool) {
+// ValueAt follows a dotted path; "[]" after a key applies the rest to every element.
+func ValueAt(props resource.PropertyMap, path string) (resource.PropertyValue, bool) {
 	v := resource.NewProperty(props)
 	for _, part := range strings.Split(path, ".") {
 		if v.IsSecret() {
@@ -538,7 +544,7 @@ func checkBlockDevices(props resource.PropertyMap) []inputProblem {
 			continue
 		}
 		for _, rule := range blockDeviceRules {
-			e, ok := valueAt(m.ObjectValue(), rule.path)
+			e, ok := ValueAt(m.ObjectValue(), rule.path)
 			if !ok || e.ContainsUnknowns() {
 				continue
 			}

@@ -1,11 +1,18 @@
 package enginetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
+	rpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
 )
 
 func newKubernetesFake(log *CallLog) *Fake {
@@ -14,10 +21,40 @@ func newKubernetesFake(log *CallLog) *Fake {
 		version: "4.32.0", // go.mod's github.com/pulumi/pulumi-kubernetes/sdk/v4
 		log:     log,
 		outputs: kubernetesOutputs,
-		// DESIGN.md, "Typical durations": Helm release 1–2 min.
+		// docs/design.md, "Typical durations": Helm release 1–2 min.
 		takes:       map[string]time.Duration{"kubernetes:helm.sh/v3:Release": 150 * time.Millisecond},
 		checkConfig: checkKubeconfig,
+		construct:   constructConfigFile,
 	}
+}
+
+// constructConfigFile stands in for kubernetes:yaml/v2:ConfigFile, a component the real
+// provider builds from a manifest it reads (here the load balancer controller's CRDs, from
+// a URL at a release tag). The fake reads nothing: it checks the file is such a URL and
+// registers the component without children, so the manifest's objects are not modelled.
+func constructConfigFile(ctx context.Context, req *rpc.ConstructRequest, engine *grpc.ClientConn) (*rpc.ConstructResponse, error) {
+	if req.GetType() != "kubernetes:yaml/v2:ConfigFile" {
+		return nil, fmt.Errorf("fake kubernetes: %s is not modelled (only yaml/v2:ConfigFile)", req.GetType())
+	}
+	inputs, err := plugin.UnmarshalProperties(req.GetInputs(), marshal)
+	if err != nil {
+		return nil, err
+	}
+	file := unwrapOutputs(inputs["file"])
+	if !file.IsString() || !strings.HasPrefix(file.StringValue(), "https://raw.githubusercontent.com/") {
+		return nil, fmt.Errorf("yaml/v2:ConfigFile %s: file %v: want a manifest URL at a release tag", req.GetName(), file)
+	}
+	return provider.Construct(ctx, req, engine, func(pctx *pulumi.Context, typ, name string, _ provider.ConstructInputs, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
+		comp := &fakeConfigFile{}
+		if err := pctx.RegisterComponentResource(typ, name, comp, options); err != nil {
+			return nil, err
+		}
+		return provider.NewConstructResult(comp)
+	})
+}
+
+type fakeConfigFile struct {
+	pulumi.ResourceState
 }
 
 // checkKubeconfig refuses a provider whose kubeconfig names no API server, which the real

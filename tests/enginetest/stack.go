@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -26,11 +25,28 @@ import (
 // installHint is how to get the CLI the tests need.
 const installHint = `export PATH="$(scripts/install-pulumi-cli | tail -n 1):$PATH"   # builds the pinned CLI from the Go module proxy`
 
-// RepoRoot is the repository root (tests/enginetest/../..).
+// RepoRoot is the repository root: the nearest directory above the test's working directory
+// (`go test` runs a test binary in its package's directory) that holds go.mod and Pulumi.yaml.
+// The path runtime.Caller reports is no use here: under -trimpath (docs/build-cache.md) it is
+// the import path, not a directory.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, mod := os.Stat(filepath.Join(dir, "go.mod"))
+		_, project := os.Stat(filepath.Join(dir, "Pulumi.yaml"))
+		if mod == nil && project == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no directory above the test's holds go.mod and Pulumi.yaml: run the tests from inside the repository")
+		}
+		dir = parent
+	}
 }
 
 // RequireTool returns the path of a program on PATH. Without it the test skips with a

@@ -5,13 +5,14 @@
 // answers with the local API server's kubeconfig). The pool scenario adds Cilium's real
 // operator, run outside the cluster against the same API server.
 //
-// See docs/realkube.md for what is real, what is simulated, the versions and how to run it:
+// See docs/testing.md ("Real-control-plane lane") for what is real, what is simulated, the
+// versions and how to run it:
 //
 //	export PATH="$(scripts/install-pulumi-cli | tail -n 1):$PATH"
 //	export PATH="$(scripts/install-kube | tail -n 1):$PATH"
 //	export PATH="$(scripts/install-pulumi-kubernetes | tail -n 1):$PATH"
 //	export PATH="$(scripts/install-cilium-operator | tail -n 1):$PATH"
-//	go test -count=1 -v ./tests/realkube/...
+//	CI=true go test -trimpath -count=1 -v ./tests/realkube/...
 //
 // Without the binaries the tests skip with a one-line reason; with CI=true they fail.
 package realkube

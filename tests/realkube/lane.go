@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/tests/chartmirror"
@@ -84,7 +85,7 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 		{URL: charts.MetricsServerRepo, Charts: []string{charts.MetricsServerChart}},
 		{URL: charts.LoadBalancerControllerRepo, Charts: []string{charts.LoadBalancerControllerChart}},
 		{URL: karpenter.ChartRepo, Charts: []string{karpenter.ChartName, karpenter.CRDChart}},
-	})
+	}, lbcCRDFiles()...)
 	l.Marker = localkube.NewMarker(t)
 	if opts.BeforeStack != nil {
 		opts.BeforeStack(l)
@@ -123,6 +124,20 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 		}
 	})
 	return l
+}
+
+// lbcCRDFiles are the load balancer controller's CRD manifests, which the program applies
+// itself from their URLs at the release tag (charts/lbcpolicy): the mirror serves each from
+// the packaged chart's crds/, the same file (tests/chart checks their git blob hashes).
+func lbcCRDFiles() []chartmirror.File {
+	var out []chartmirror.File
+	for _, v := range lbcpolicy.ChartVersions() {
+		release, _ := lbcpolicy.ForChart(v)
+		for _, crd := range release.CRDs {
+			out = append(out, chartmirror.File{URL: crd.URL, Chart: charts.LoadBalancerControllerChart, Version: release.ChartVersion, Path: "crds/" + crd.Name})
+		}
+	}
+	return out
 }
 
 // requireProvider checks that the engine will find pulumi-resource-kubernetes at the pinned

@@ -115,9 +115,12 @@ func TestRealKube_DevStackDeploysAppendsRefreshesAndDestroys(t *testing.T) {
 		t.Errorf("cilium-config: ipam %q, cluster-pool-ipv4-cidr %q, mask %q; want cluster-pool, 10.200.0.0/16, 24",
 			cfg["ipam"], cfg["cluster-pool-ipv4-cidr"], cfg["cluster-pool-ipv4-mask-size"])
 	}
-	// Every chart came through the mirror, none from anywhere else.
+	// Every chart came through the mirror, none from anywhere else; so did the load balancer
+	// controller's CRD manifests, which the program applies from their URLs.
 	for _, want := range []string{"helm.cilium.io/cilium-1.19.6.tgz", "metrics-server/metrics-server-3.13.1.tgz",
-		"eks-charts/aws-load-balancer-controller-3.5.0.tgz", "karpenter/karpenter/blobs/", "karpenter/karpenter-crd/blobs/"} {
+		"eks-charts/aws-load-balancer-controller-3.5.0.tgz", "karpenter/karpenter/blobs/", "karpenter/karpenter-crd/blobs/",
+		"raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/crds.yaml",
+		"raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/gateway-crds.yaml"} {
 		if !slices.ContainsFunc(l.Mirror.Requests(), func(r string) bool { return strings.HasPrefix(r, "200 GET ") && strings.Contains(r, want) }) {
 			t.Errorf("no download of %s from the chart mirror:\n  %s", want, strings.Join(l.Mirror.Requests(), "\n  "))
 		}
