@@ -61,6 +61,7 @@ const (
 // pulumi-aws (repair's tests hold them equal).
 var programReleases = map[string]string{
 	charts.Namespace + "/" + charts.CiliumRelease:                 charts.CiliumChart,
+	charts.Namespace + "/" + charts.CiliumPreflightRelease:        charts.CiliumChart,
 	charts.Namespace + "/" + charts.MetricsServerRelease:          charts.MetricsServerChart,
 	charts.Namespace + "/" + charts.LoadBalancerControllerRelease: charts.LoadBalancerControllerChart,
 	"kube-system/karpenter":                                       "karpenter",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/instancetypes"
 	"github.com/eks-cilium/eks-cilium/render"
+	"github.com/eks-cilium/eks-cilium/repair"
 )
 
 // TestReadme_GoExampleIsTheCompiledOne: the README's Go example is examples/go/main.go, which
@@ -446,8 +448,11 @@ func checkGoCommand(t *testing.T, c command, st *blockState, flags map[string]bo
 			// cmd/fleet drives the Pulumi CLI against a backend: its flags are checked.
 			return "cloud", checkFleetFlags(abs, args[2:])
 		}
+		if isMain(abs, "repair.Main(") {
+			return checkRepairCommand(args[1], args[2:], st)
+		}
 		if !isRenderMain(abs) {
-			return "", fmt.Errorf("go run %s: the test knows how to run only commands built on render.Main", args[1])
+			return "", fmt.Errorf("go run %s: the test knows how to run only commands built on render.Main (and check cmd/repair's)", args[1])
 		}
 		runnable, err := renderOperands(args[2:], flags, &blockState{dir: dir, produced: st.produced}, func(p string) bool {
 			_, err := os.Stat(filepath.Join(docRoot, dir, p))
@@ -668,18 +673,36 @@ func renderFlags(t *testing.T) map[string]bool {
 }
 
 // isRenderMain reports whether the main package in dir is a command built on render.Main.
-func isRenderMain(dir string) bool {
+func isRenderMain(dir string) bool { return isMain(dir, "render.Main(") }
+
+// isMain reports whether dir holds a main package that calls call.
+func isMain(dir, call string) bool {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		raw, err := os.ReadFile(f)
-		if err == nil && bytes.Contains(raw, []byte("package main")) && bytes.Contains(raw, []byte("render.Main(")) {
+		if err == nil && bytes.Contains(raw, []byte("package main")) && bytes.Contains(raw, []byte(call)) {
 			return true
 		}
 	}
 	return false
+}
+
+// checkRepairCommand checks a documented `go run ./cmd/repair ...`: its arguments parse with
+// the command's own parser and name a shipped stack (or one the block created). It is not
+// run: it needs a deployed stack, its backend and the Pulumi CLI (tests/realkube runs it
+// against a real control plane).
+func checkRepairCommand(pkg string, args []string, st *blockState) (string, error) {
+	o, err := repair.ParseArgs(args, io.Discard)
+	if err != nil {
+		return "", fmt.Errorf("go run %s: %v", pkg, err)
+	}
+	if _, err := os.Stat(filepath.Join(docRoot, "stacks", "Pulumi."+o.Stack+".yaml")); err != nil && !st.stacks[o.Stack] {
+		return "", fmt.Errorf("go run %s: stack %q is neither shipped (stacks/Pulumi.%s.yaml) nor created earlier in the block", pkg, o.Stack, o.Stack)
+	}
+	return "cloud", nil
 }
 
 // testFuncs lists the test, fuzz or benchmark functions (by prefix) of the package in dir.
@@ -733,4 +756,30 @@ func shorten(s string) string {
 		return s[:2000] + " …"
 	}
 	return s
+}
+
+// TestDocs_RepairCommandsAreCheckedWithTheCommandsOwnParser: a documented `go run ./cmd/repair`
+// must parse with the command's flags and name a shipped stack.
+func TestDocs_RepairCommandsAreCheckedWithTheCommandsOwnParser(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // a fragment of the error; "" for none
+	}{
+		{[]string{"-stack", "dev"}, ""},
+		{[]string{"-stack", "dev", "-yes"}, ""},
+		{[]string{"-stack", "nosuchstack", "-yes"}, `stack "nosuchstack" is neither shipped`},
+		{[]string{"-stack", "dev", "-force"}, "flag provided but not defined: -force"},
+		{[]string{"-yes"}, "-stack is required"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			kind, err := checkRepairCommand("./cmd/repair", tt.args, &blockState{dir: ".", produced: map[string]string{}, stacks: map[string]bool{}})
+			switch {
+			case tt.want == "" && (err != nil || kind != "cloud"):
+				t.Errorf("got %q, %v; want cloud, no error", kind, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
 }
