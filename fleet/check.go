@@ -104,8 +104,7 @@ func meshes(members []Member) [][]Member {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -431,8 +430,6 @@ func pathMTU(a, b Member) (int, string) {
 }
 
 func indexed(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
-
-func quoted(s string) string { return strconv.Quote(s) }
 
 func listText(list []string) string {
 	if len(list) == 0 {

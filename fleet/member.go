@@ -167,11 +167,3 @@ func (ps Problems) sort() {
 		return ps[i].Key < ps[j].Key
 	})
 }
-
-func prefixes(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ", ")
-}
