@@ -277,7 +277,11 @@ func (rep *FleetReport) Text() string {
 	for _, m := range rep.Meshes {
 		members += len(m)
 	}
-	fmt.Fprintf(&b, "Fleet %s: %d mesh members in %d meshes", rep.Dir, members, len(rep.Meshes))
+	noun := "meshes"
+	if len(rep.Meshes) == 1 {
+		noun = "mesh"
+	}
+	fmt.Fprintf(&b, "Fleet %s: %d mesh members in %d %s", rep.Dir, members, len(rep.Meshes), noun)
 	if len(rep.Others) > 0 {
 		fmt.Fprintf(&b, ", %d other stacks", len(rep.Others))
 	}

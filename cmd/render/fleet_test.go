@@ -50,7 +50,7 @@ func TestRenderFleet_TheExampleMeshPasses(t *testing.T) {
 			}
 			continue
 		}
-		for _, want := range []string{"3 mesh members in 1 meshes", "euw1 -> use1  VPC peering", "10.2.31.254,10.2.63.254,10.2.95.254:2379", "Refused\n  none"} {
+		for _, want := range []string{"3 mesh members in 1 mesh", "euw1 -> use1  VPC peering", "10.2.31.254,10.2.63.254,10.2.95.254:2379", "Refused\n  none"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
 			}
