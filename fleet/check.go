@@ -12,11 +12,11 @@ import (
 
 // Keys the mesh problems name, as a user writes them in a member's stack file.
 const (
-	keyID           = stackconfig.KeyClusterMesh + ".id"
-	keyPeers        = stackconfig.KeyClusterMesh + ".peers"
-	keyMaxConnected = stackconfig.KeyClusterMesh + ".maxConnectedClusters"
-	keyConnectivity = stackconfig.KeyClusterMesh + ".connectivity"
-	keyTGW          = stackconfig.KeyClusterMesh + ".transitGatewayId"
+	keyID           = stackconfig.KeyClusterMeshID
+	keyPeers        = stackconfig.KeyClusterMeshPeers
+	keyMaxConnected = stackconfig.KeyClusterMeshMaxConnected
+	keyConnectivity = stackconfig.KeyClusterMeshConnectivity
+	keyTGW          = stackconfig.KeyClusterMeshTransitGatewayID
 	keyName         = stackconfig.KeyCluster + ".name"
 	keyServiceCidr  = stackconfig.KeyCluster + ".serviceCidr"
 	keyVpcCidr      = stackconfig.KeyVpc + ".cidr"

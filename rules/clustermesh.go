@@ -11,11 +11,11 @@ import (
 
 // Keys of eks-cilium:clusterMesh, as a user writes them.
 const (
-	keyMeshID               = stackconfig.KeyClusterMesh + ".id"
-	keyMeshPeers            = stackconfig.KeyClusterMesh + ".peers"
-	keyMeshMaxConnected     = stackconfig.KeyClusterMesh + ".maxConnectedClusters"
-	keyMeshConnectivity     = stackconfig.KeyClusterMesh + ".connectivity"
-	keyMeshTransitGatewayID = stackconfig.KeyClusterMesh + ".transitGatewayId"
+	keyMeshID               = stackconfig.KeyClusterMeshID
+	keyMeshPeers            = stackconfig.KeyClusterMeshPeers
+	keyMeshMaxConnected     = stackconfig.KeyClusterMeshMaxConnected
+	keyMeshConnectivity     = stackconfig.KeyClusterMeshConnectivity
+	keyMeshTransitGatewayID = stackconfig.KeyClusterMeshTransitGatewayID
 )
 
 // The limits Cilium puts on a mesh member's identity, from cilium/cilium
