@@ -91,6 +91,10 @@ func NewAdopted(ctx *pulumi.Context, name string, found *Found, region string, o
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig:            pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
 		EnableServerSideApply: pulumi.Bool(true),
+		// A named ConfigMap (the migration's state) is updated in place: by default the
+		// provider replaces a ConfigMap whose data changes, deleting it before creating it
+		// again (pulumi-kubernetes v4.25.0 provider/pkg/provider/diff.go L31-32).
+		EnableConfigMapMutable: pulumi.Bool(true),
 	}, pulumi.Parent(comp))
 	if err != nil {
 		return nil, err

@@ -174,6 +174,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		Kubeconfig: ec.KubeconfigJson,
 		// Server-side apply lets a later owner of a field (an operator) keep it.
 		EnableServerSideApply: pulumi.Bool(true),
+		// A named ConfigMap (the migration's state) is updated in place: by default the
+		// provider replaces a ConfigMap whose data changes, deleting it before creating it
+		// again (pulumi-kubernetes v4.25.0 provider/pkg/provider/diff.go L31-32).
+		EnableConfigMapMutable: pulumi.Bool(true),
 	}, parent)
 	if err != nil {
 		return nil, err

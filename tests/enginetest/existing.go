@@ -31,10 +31,13 @@ type ExistingCluster struct {
 	routes                                           map[string][]map[string]any // route table id -> routes
 	legacy                                           map[string]*legacyGroup
 	addonConfig                                      string // the vpc-cni add-on's configurationValues
+	selfManaged                                      bool   // no vpc-cni add-on
 	awsNodeDesired                                   int
 	networkPolicies                                  []string
 
 	kube, eks *httptest.Server
+	endpoint  string // the API server DescribeCluster names
+	caPEM     []byte // its CA
 	token     string
 	// kubeReads and eksReads count the authorized requests: a live check that read nothing
 	// would otherwise pass on empty answers.
@@ -47,10 +50,35 @@ type legacyGroup struct {
 	securityGroups []string // of launch template
 }
 
+// ExistingOptions shape the adopted cluster.
+type ExistingOptions struct {
+	// API, when set, is a real Kubernetes API server that answers for the cluster (the
+	// real-control-plane lane): DescribeCluster names it and the kubeconfig's exec plugin
+	// prints its token, and the test puts nodes and aws-node there itself. Nil: a fake API
+	// server answers the live checks' lists from the legacy groups below.
+	API *KubeAPI
+	// SelfManagedAwsNode is a cluster without the vpc-cni add-on, whose aws-node is the
+	// DaemonSet EKS bootstrapped: getAddon answers as EKS does for a missing add-on.
+	SelfManagedAwsNode bool
+}
+
+// KubeAPI is a real API server: its URL, CA and a bearer token it accepts.
+type KubeAPI struct {
+	Server string
+	CAPEM  []byte
+	Token  string
+}
+
 // NewExistingCluster starts the fake APIs of a cluster "legacy" with two legacy node groups on
 // aws-node and puts a fake `aws` CLI on PATH for the kubeconfig's exec plugin. Everything
 // stops when the test ends.
 func NewExistingCluster(t testing.TB, fs *Fakes) *ExistingCluster {
+	t.Helper()
+	return NewExistingClusterWith(t, fs, ExistingOptions{})
+}
+
+// NewExistingClusterWith is NewExistingCluster shaped by opts.
+func NewExistingClusterWith(t testing.TB, fs *Fakes, opts ExistingOptions) *ExistingCluster {
 	t.Helper()
 	c := &ExistingCluster{
 		name: "legacy", version: "1.35", vpcId: "vpc-0a1b2c3d4e5f60718", serviceCidr: "172.20.0.0/16",
@@ -71,9 +99,16 @@ func NewExistingCluster(t testing.TB, fs *Fakes) *ExistingCluster {
 		awsNodeDesired:  3,
 		networkPolicies: []string{"shop/deny-all"},
 		token:           "fake-eks-token",
+		selfManaged:     opts.SelfManagedAwsNode,
 	}
-	c.kube = httptest.NewTLSServer(http.HandlerFunc(c.serveKube))
-	t.Cleanup(c.kube.Close)
+	if opts.API != nil {
+		c.endpoint, c.caPEM, c.token = opts.API.Server, opts.API.CAPEM, opts.API.Token
+	} else {
+		c.kube = httptest.NewTLSServer(http.HandlerFunc(c.serveKube))
+		t.Cleanup(c.kube.Close)
+		c.endpoint = c.kube.URL
+		c.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.kube.Certificate().Raw})
+	}
 	c.eks = httptest.NewServer(http.HandlerFunc(c.serveEks))
 	t.Cleanup(c.eks.Close)
 
@@ -138,9 +173,9 @@ func (c *ExistingCluster) invoke(token string, args resource.PropertyMap) (resou
 		if str("name") != c.name {
 			return nil, true, fmt.Errorf("reading EKS Cluster (%s): couldn't find resource", str("name"))
 		}
-		ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.kube.Certificate().Raw}))
+		ca := base64.StdEncoding.EncodeToString(c.caPEM)
 		return answer(map[string]any{
-			"id": c.name, "name": c.name, "version": c.version, "endpoint": c.kube.URL, "status": "ACTIVE",
+			"id": c.name, "name": c.name, "version": c.version, "endpoint": c.endpoint, "status": "ACTIVE",
 			"arn":                      arn("eks", "cluster/"+c.name),
 			"certificateAuthorities":   []any{map[string]any{"data": ca}},
 			"vpcConfig":                map[string]any{"vpcId": c.vpcId, "clusterSecurityGroupId": c.securityGroup, "subnetIds": []any{"subnet-0a1b2c3d4e5f60711"}},
@@ -191,6 +226,10 @@ func (c *ExistingCluster) invoke(token string, args resource.PropertyMap) (resou
 		}
 		return nil, true, fmt.Errorf("launch template %s not found", str("id"))
 	case "aws:eks/getAddon:getAddon":
+		if c.selfManaged {
+			// EKS DescribeAddon on a cluster without the add-on.
+			return nil, true, fmt.Errorf("reading EKS Add-On (%s:vpc-cni): ResourceNotFoundException: No addon: vpc-cni found in cluster: %s", c.name, c.name)
+		}
 		return answer(map[string]any{
 			"id": c.name + ":vpc-cni", "clusterName": c.name, "addonName": "vpc-cni",
 			"addonVersion": "v1.20.4-eksbuild.1", "configurationValues": c.addonConfig,
@@ -204,7 +243,7 @@ func (c *ExistingCluster) invoke(token string, args resource.PropertyMap) (resou
 func (c *ExistingCluster) read(token, id string) (resource.PropertyMap, resource.PropertyMap, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if token != "aws:eks/addon:Addon" || id != c.name+":vpc-cni" {
+	if token != "aws:eks/addon:Addon" || id != c.name+":vpc-cni" || c.selfManaged {
 		return nil, nil, fmt.Errorf("fake aws: nothing to read for %s %s", token, id)
 	}
 	inputs := resource.NewPropertyMapFromMap(map[string]any{

@@ -61,6 +61,9 @@ func Require(t testing.TB, hint string, names ...string) map[string]string {
 type Options struct {
 	// ServiceCIDR is --service-cluster-ip-range; EKS's default range when empty.
 	ServiceCIDR string
+	// BearerToken, when set, is accepted as a user in system:masters (--token-auth-file), as
+	// EKS accepts the token `aws eks get-token` prints for the cluster's creator.
+	BearerToken string
 }
 
 // eksDefaultServiceCIDR is what EKS picks when a cluster names no service range
@@ -194,8 +197,18 @@ egressSelections:
 		return err
 	}
 
+	var tokenFlags []string
+	if opts.BearerToken != "" {
+		// The static token file: token,user,uid,"group" (kube-apiserver --token-auth-file).
+		tokens := filepath.Join(c.Dir, "tokens.csv")
+		line := fmt.Sprintf("%s,eks-cluster-creator,eks-cluster-creator,\"system:masters\"\n", opts.BearerToken)
+		if err := os.WriteFile(tokens, []byte(line), 0o600); err != nil {
+			return err
+		}
+		tokenFlags = []string{"--token-auth-file=" + tokens}
+	}
 	c.Server = "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	c.APIServer = StartProcess(t, "kube-apiserver", c.Dir, bins["kube-apiserver"], []string{
+	c.APIServer = StartProcess(t, "kube-apiserver", c.Dir, bins["kube-apiserver"], append([]string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + strconv.Itoa(apiPort),
 		"--tls-cert-file=" + servingCert, "--tls-private-key-file=" + servingKey,
@@ -211,7 +224,7 @@ egressSelections:
 		"--egress-selector-config-file=" + egress,
 		"--cert-dir=" + filepath.Join(c.Dir, "apiserver-certs"),
 		"--enable-priority-and-fairness=false", "--profiling=false",
-	}, nil)
+	}, tokenFlags...), nil)
 
 	c.Kubeconfig = map[string]any{
 		"apiVersion": "v1",

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -41,6 +42,12 @@ type Node struct {
 	// CPU and Memory are allocatable; Pods is maxPods.
 	CPU, Memory string
 	Pods        int
+	// Labels are added to the node's well-known labels (e.g. the label a node group gives
+	// its nodes).
+	Labels map[string]string
+	// BeforeCilium is a node that joined before Cilium was installed (a cluster on the AWS VPC
+	// CNI): it carries no Cilium startup taint.
+	BeforeCilium bool
 }
 
 // T3Medium is a node of dev's node group: a t3.medium (2 vCPUs, 4 GiB) with maxPods 110.
@@ -157,28 +164,30 @@ func (k *Kubelets) held(pod *corev1.Pod) bool {
 	return false
 }
 
-// AddNode registers a node as an EKS node joins: Ready, with Cilium's startup taint. The
-// TaintNodesByCondition admission adds node.kubernetes.io/not-ready to every new node and
-// only the node lifecycle controller (off here: no kubelet reports status) would lift it, so
-// AddNode lifts it once the node reports Ready.
+// AddNode registers a node as an EKS node joins: Ready, with Cilium's startup taint unless it
+// joined before Cilium. The TaintNodesByCondition admission adds node.kubernetes.io/not-ready
+// to every new node and only the node lifecycle controller (off here: no kubelet reports
+// status) would lift it, so AddNode lifts it once the node reports Ready.
 func (k *Kubelets) AddNode(t testing.TB, n Node) {
 	t.Helper()
 	ctx := context.Background()
+	labels := map[string]string{
+		"kubernetes.io/hostname":           n.Name,
+		"kubernetes.io/os":                 "linux",
+		"kubernetes.io/arch":               "amd64",
+		"topology.kubernetes.io/zone":      n.Zone,
+		"topology.kubernetes.io/region":    regionOf(n.Zone),
+		"node.kubernetes.io/instance-type": n.InstanceType,
+		"eks.amazonaws.com/nodegroup":      n.NodeGroup,
+		"eks.amazonaws.com/capacityType":   "ON_DEMAND",
+	}
+	maps.Copy(labels, n.Labels)
 	node := &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
-			"kubernetes.io/hostname":           n.Name,
-			"kubernetes.io/os":                 "linux",
-			"kubernetes.io/arch":               "amd64",
-			"topology.kubernetes.io/zone":      n.Zone,
-			"topology.kubernetes.io/region":    regionOf(n.Zone),
-			"node.kubernetes.io/instance-type": n.InstanceType,
-			"eks.amazonaws.com/nodegroup":      n.NodeGroup,
-			"eks.amazonaws.com/capacityType":   "ON_DEMAND",
-		}},
-		Spec: corev1.NodeSpec{
-			ProviderID: "aws:///" + n.Zone + "/i-" + shortHash(n.Name, 17),
-			Taints:     []corev1.Taint{{Key: CiliumStartupTaintKey, Value: "true", Effect: corev1.TaintEffectNoExecute}},
-		},
+		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels},
+		Spec:       corev1.NodeSpec{ProviderID: "aws:///" + n.Zone + "/i-" + shortHash(n.Name, 17)},
+	}
+	if !n.BeforeCilium {
+		node.Spec.Taints = []corev1.Taint{{Key: CiliumStartupTaintKey, Value: "true", Effect: corev1.TaintEffectNoExecute}}
 	}
 	k.mu.Lock()
 	k.nodes[n.Name] = n
@@ -220,6 +229,18 @@ func (k *Kubelets) AddNode(t testing.TB, n Node) {
 	if err := k.removeTaint(ctx, n.Name, "node.kubernetes.io/not-ready"); err != nil {
 		t.Fatalf("node %s: %v", n.Name, err)
 	}
+}
+
+// RemoveNode deletes a node as a node group scaled to zero does once the instance is gone: its
+// pods are then the pod garbage collector's, and no kubelet answers for them any more.
+func (k *Kubelets) RemoveNode(t testing.TB, name string) {
+	t.Helper()
+	if err := k.c.Client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("deleting node %s: %v", name, err)
+	}
+	k.mu.Lock()
+	delete(k.nodes, name)
+	k.mu.Unlock()
 }
 
 // removeTaint drops every taint with key from a node.

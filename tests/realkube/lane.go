@@ -52,9 +52,14 @@ type LaneOptions struct {
 	// BeforeStack runs once the cluster and its kubelets run, before the stack exists (e.g.
 	// to attach the Cilium operator to its pods).
 	BeforeStack func(*Lane)
+	// StackFile is the stack file, relative to the repository; stacks/Pulumi.<stack>.yaml
+	// when empty.
+	StackFile string
+	// Cluster shapes the control plane.
+	Cluster localkube.Options
 }
 
-// NewLane starts a lane for the stack file stacks/Pulumi.<stack>.yaml.
+// NewLane starts a lane for the stack file stacks/Pulumi.<stack>.yaml (or opts.StackFile).
 func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 	t.Helper()
 	enginetest.RequireTool(t, "pulumi")
@@ -68,7 +73,7 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 		t.Skip(msg)
 	}
 	l := &Lane{T: t}
-	l.Cluster = localkube.Start(t, localkube.Options{})
+	l.Cluster = localkube.Start(t, opts.Cluster)
 	l.Kubelets = l.Cluster.StartKubelets(t)
 	nodes := opts.Nodes
 	if nodes == nil {
@@ -104,7 +109,11 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 	for k, v := range l.Marker.Env() {
 		env[k] = v
 	}
-	l.Stack = enginetest.NewStackWith(t, stack, "stacks/Pulumi."+stack+".yaml", program.Run, enginetest.StackOptions{
+	stackFile := opts.StackFile
+	if stackFile == "" {
+		stackFile = "stacks/Pulumi." + stack + ".yaml"
+	}
+	l.Stack = enginetest.NewStackWith(t, stack, stackFile, program.Run, enginetest.StackOptions{
 		Fakes: enginetest.Options{RealKubernetes: true, Kubeconfig: l.Cluster.Kubeconfig},
 		Env:   env,
 	})
