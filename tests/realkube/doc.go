@@ -2,8 +2,9 @@
 // the Automation API, as in tests/engine) deploys a stack with the real pulumi-kubernetes
 // provider into a real Kubernetes control plane (tests/localkube), from the real charts served
 // offline (tests/chartmirror), with AWS and EKS faked (tests/enginetest; the fake EKS cluster
-// answers with the local API server's kubeconfig). The pool scenario adds Cilium's real
-// operator, run outside the cluster against the same API server.
+// answers with the local API server's kubeconfig, and an adopted cluster's DescribeCluster
+// names the local API server). The pool and migration scenarios add Cilium's real operator,
+// run outside the cluster against the same API server.
 //
 // See docs/testing.md ("Real-control-plane lane") for what is real, what is simulated, the
 // versions and how to run it:
