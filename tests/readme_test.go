@@ -207,42 +207,83 @@ func TestReadme_DensityTableMatchesTheENITable(t *testing.T) {
 func TestDocs_RenderExcerptIsTheRealOutput(t *testing.T) {
 	header := regexp.MustCompile(`^Stack (\S+): \d+ resources$`)
 	found := 0
+	for _, b := range textBlocks(t) {
+		m := header.FindStringSubmatch(b.text[0])
+		if m == nil {
+			continue
+		}
+		found++
+		out, err := render.Stack(filepath.Join(docRoot, "stacks", "Pulumi."+m[1]+".yaml"), render.Options{}, "text", false)
+		if err != nil {
+			t.Fatalf("%s:%d: render %s: %v", b.page, b.line, m[1], err)
+		}
+		checkExcerpt(t, b, out, "the render of "+m[1])
+	}
+	if found == 0 {
+		t.Error("no page shows an excerpt of the render's report; docs/render.md should")
+	}
+}
+
+// TestDocs_FleetExcerptIsTheRealOutput: a text block that starts like the fleet report
+// ("Fleet examples/fleet: 3 mesh members in 1 mesh") is an excerpt of `render -fleet` of that
+// directory, checked as the render's excerpts are.
+func TestDocs_FleetExcerptIsTheRealOutput(t *testing.T) {
+	header := regexp.MustCompile(`^Fleet (\S+): \d+ mesh members? in \d+ mesh(es)?$`)
+	found := 0
+	for _, b := range textBlocks(t) {
+		m := header.FindStringSubmatch(b.text[0])
+		if m == nil {
+			continue
+		}
+		found++
+		rep, err := render.Fleet(filepath.Join(docRoot, m[1]))
+		if err != nil {
+			t.Fatalf("%s:%d: render -fleet %s: %v", b.page, b.line, m[1], err)
+		}
+		// The report names the directory as given; the page gives it from the repository's root.
+		rep.Dir = m[1]
+		checkExcerpt(t, b, rep.Text(), "render -fleet "+m[1])
+	}
+	if found == 0 {
+		t.Error("no page shows an excerpt of the fleet report; docs/fleet.md should")
+	}
+}
+
+// textBlocks are the non-empty text blocks of every documentation page.
+func textBlocks(t *testing.T) []codeBlock {
+	t.Helper()
+	var out []codeBlock
 	for _, page := range mustDocPages(t) {
 		blocks, _, err := readBlocks(page)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range blocks {
-			if b.lang != "text" || len(b.text) == 0 {
-				continue
-			}
-			m := header.FindStringSubmatch(b.text[0])
-			if m == nil {
-				continue
-			}
-			found++
-			out, err := render.Stack(filepath.Join(docRoot, "stacks", "Pulumi."+m[1]+".yaml"), render.Options{}, "text", false)
-			if err != nil {
-				t.Fatalf("%s:%d: render %s: %v", b.page, b.line, m[1], err)
-			}
-			real := strings.Split(out, "\n")
-			next := 0
-			for i, line := range b.text {
-				line = strings.TrimRight(line, " ")
-				if strings.Contains(line, "...") || strings.Contains(line, "…") {
-					continue
-				}
-				at := slices.IndexFunc(real[next:], func(r string) bool { return strings.TrimRight(r, " ") == line })
-				if at < 0 {
-					t.Errorf("%s:%d: %q is not in the render of %s (after line %d of it)", b.page, b.line+1+i, line, m[1], next)
-					break
-				}
-				next += at + 1
+			if b.lang == "text" && len(b.text) > 0 {
+				out = append(out, b)
 			}
 		}
 	}
-	if found == 0 {
-		t.Error("no page shows an excerpt of the render's report; docs/render.md should")
+	return out
+}
+
+// checkExcerpt fails unless every line of the block not marked as shortened ("...") is a line
+// of real, in the same order.
+func checkExcerpt(t *testing.T, b codeBlock, real, what string) {
+	t.Helper()
+	lines := strings.Split(real, "\n")
+	next := 0
+	for i, line := range b.text {
+		line = strings.TrimRight(line, " ")
+		if strings.Contains(line, "...") || strings.Contains(line, "…") {
+			continue
+		}
+		at := slices.IndexFunc(lines[next:], func(r string) bool { return strings.TrimRight(r, " ") == line })
+		if at < 0 {
+			t.Errorf("%s:%d: %q is not in %s (after line %d of it)", b.page, b.line+1+i, line, what, next)
+			return
+		}
+		next += at + 1
 	}
 }
 
