@@ -69,17 +69,7 @@ const (
 )
 
 func TestE2E_DevStackRunsCiliumAsTheOnlyCNI(t *testing.T) {
-	if os.Getenv("EKS_CILIUM_E2E") != "1" || !hasAWSCredentials() {
-		t.Skip("e2e: set EKS_CILIUM_E2E=1 and AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE) to deploy the dev stack to AWS (~40 min, < 1 USD)")
-	}
-	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < needed {
-		t.Fatalf("a run takes up to %s; go test's deadline is in %s: run with -timeout 90m", needed, time.Until(deadline).Round(time.Minute))
-	}
-	for _, tool := range []string{"pulumi", "aws"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("e2e needs the %s CLI on PATH: %v", tool, err)
-		}
-	}
+	requireAWS(t, "deploy the dev stack to AWS (~40 min, < 1 USD)", needed, "90m")
 
 	cfg, values, err := stackconfig.LoadFile(stackFile)
 	if err != nil {
@@ -146,6 +136,24 @@ func TestE2E_DevStackRunsCiliumAsTheOnlyCNI(t *testing.T) {
 		t.Run("NLBWithInstanceTargetsAnswers", func(t *testing.T) { checkNLB(t, kube) })
 	}
 	t.Run("KarpenterNodeJoinsTaintedUntilCiliumRuns", func(t *testing.T) { checkKarpenter(t, kube, cfg, pools) })
+}
+
+// requireAWS skips the test unless EKS_CILIUM_E2E=1 and AWS credentials are set (what names
+// what the test does, its time and cost), and fails it when go test's deadline leaves less
+// than needed (timeout is the -timeout to give) or the pulumi or aws CLI is missing.
+func requireAWS(t *testing.T, what string, needed time.Duration, timeout string) {
+	t.Helper()
+	if os.Getenv("EKS_CILIUM_E2E") != "1" || !hasAWSCredentials() {
+		t.Skip("e2e: set EKS_CILIUM_E2E=1 and AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE) to " + what)
+	}
+	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < needed {
+		t.Fatalf("a run takes up to %s; go test's deadline is in %s: run with -timeout %s", needed, time.Until(deadline).Round(time.Minute), timeout)
+	}
+	for _, tool := range []string{"pulumi", "aws"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("e2e needs the %s CLI on PATH: %v", tool, err)
+		}
+	}
 }
 
 func hasAWSCredentials() bool {

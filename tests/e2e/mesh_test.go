@@ -80,17 +80,7 @@ func meshValues(t *testing.T, file, region, self, peer string, id int) (stackcon
 //
 //	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -trimpath -tags e2e -timeout 120m -v -run Mesh ./tests/e2e
 func TestE2E_TwoMembersMeshAndShareAGlobalService(t *testing.T) {
-	if os.Getenv("EKS_CILIUM_E2E") != "1" || !hasAWSCredentials() {
-		t.Skip("e2e: set EKS_CILIUM_E2E=1 and AWS credentials to deploy a two-member ClusterMesh to AWS (~110 min, ~2 USD)")
-	}
-	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < meshNeeded {
-		t.Fatalf("a mesh run takes up to %s; go test's deadline is in %s: run with -timeout 120m", meshNeeded, time.Until(deadline).Round(time.Minute))
-	}
-	for _, tool := range []string{"pulumi", "aws"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("e2e needs the %s CLI on PATH: %v", tool, err)
-		}
-	}
+	requireAWS(t, "deploy a two-member ClusterMesh to AWS (~110 min, ~2 USD)", meshNeeded, "120m")
 	region := os.Getenv("EKS_CILIUM_E2E_REGION")
 	if region == "" {
 		region = "eu-west-1" // examples/fleet's first member's Region

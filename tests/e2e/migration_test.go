@@ -85,12 +85,7 @@ func legacyProgram(ctx *pulumi.Context) error {
 //
 //	EKS_CILIUM_E2E=1 AWS_PROFILE=... go test -tags e2e -timeout 150m -run Migrates -v ./tests/e2e
 func TestE2E_MigratesAVpcCniClusterToCilium(t *testing.T) {
-	if os.Getenv("EKS_CILIUM_E2E") != "1" || !hasAWSCredentials() {
-		t.Skip("e2e: set EKS_CILIUM_E2E=1 and AWS credentials to create a VPC-CNI cluster and migrate it to Cilium (~100 min, ~2 USD)")
-	}
-	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < migrationNeeded {
-		t.Fatalf("a run takes up to %s; go test's deadline is in %s: run with -timeout 150m", migrationNeeded, time.Until(deadline).Round(time.Minute))
-	}
+	requireAWS(t, "create a VPC-CNI cluster and migrate it to Cilium (~100 min, ~2 USD)", migrationNeeded, "150m")
 	name := fmt.Sprintf("e2emig%d", time.Now().Unix()%1_000_000)
 	region := os.Getenv("EKS_CILIUM_E2E_REGION")
 	if region == "" {
