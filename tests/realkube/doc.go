@@ -16,4 +16,9 @@
 //	CI=true go test -trimpath -count=1 -v ./tests/realkube/...
 //
 // Without the binaries the tests skip with a one-line reason; with CI=true they fail.
+//
+// Each scenario starts a control plane of its own on free loopback ports, its own chart
+// mirror and its own Pulumi backend, and tags its CLI processes (localkube.Marker), so the
+// scenarios run in parallel (t.Parallel, as many at once as go test's -parallel, GOMAXPROCS by
+// default); one that sets the process's environment (t.Setenv) runs alone, first.
 package realkube

@@ -117,9 +117,11 @@ func (l *Lane) awsNode(t *testing.T) *appsv1.DaemonSet {
 func (l *Lane) waitAwsNode(t *testing.T, what string, ok func(*appsv1.DaemonSet) bool) *appsv1.DaemonSet {
 	t.Helper()
 	var ds *appsv1.DaemonSet
-	for end := time.Now().Add(2 * time.Minute); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+	start := time.Now()
+	for end := start.Add(2 * time.Minute); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		ds = l.awsNode(t)
 		if ds != nil && ds.Status.ObservedGeneration == ds.Generation && ok(ds) {
+			t.Logf("%s: after %s", what, time.Since(start).Round(100*time.Millisecond))
 			return ds
 		}
 	}
@@ -197,6 +199,9 @@ func setMigration(s *enginetest.Stack, key, value string) {
 // runs there, the CiliumNodeConfig is created once the operator has registered its CRD,
 // finalize is refused while the DaemonSet controller still schedules aws-node and goes through
 // once the legacy nodes are gone, and remove-aws-node deletes aws-node and nothing of Cilium.
+//
+// Not parallel: the fake EKS API and the fake aws CLI of enginetest.ExistingCluster reach the
+// inline program through the test process's environment (t.Setenv).
 func TestRealKube_SelfManagedAwsNodeMigratesPhaseByPhase(t *testing.T) {
 	var op *Operator
 	l := NewLane(t, "adopt", LaneOptions{

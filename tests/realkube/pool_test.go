@@ -146,6 +146,7 @@ func within(cidrs []string, pools ...netip.Prefix) bool {
 // the operator's pods roll (and only its pods: the agents keep running), the restarted
 // operator serves the waiting nodes from the appended CIDR, and no node's CIDR moves.
 func TestRealKube_PoolAppendReachesTheRunningOperator(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	var op *Operator
 	l := NewLane(t, "dev", LaneOptions{BeforeStack: func(l *Lane) { op = AttachOperator(t, l) }})
 	ctx := context.Background()

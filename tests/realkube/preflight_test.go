@@ -25,6 +25,7 @@ func preflightPods(p *corev1.Pod) bool {
 // first Cilium's minor. The next update with unchanged versions uninstalls the pre-flight
 // release and changes nothing else. The agent DaemonSet is never replaced.
 func TestRealKube_CiliumMinorUpgradeWaitsForThePreflightCheck(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	l := NewLane(t, "dev", LaneOptions{})
 	l.Stack.MustSucceed("first up", l.Stack.Up())
 	dsUID := l.agentDaemonSetUID(t)

@@ -146,6 +146,7 @@ func (l *Lane) helmConfig(t *testing.T) *action.Configuration {
 // adopts the controller's (its pods run), clears the lock and the pending creates; the next
 // up converges with every release deployed, and repair then finds nothing to do.
 func TestRealKube_RepairAfterAnUpdateKilledAtPendingInstalls(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	l := NewLane(t, "dev", LaneOptions{})
 	startLBC := l.Kubelets.Hold(appPods(charts.LoadBalancerControllerChart))
 	startKarpenter := l.Kubelets.Hold(appPods(karpenter.ChartName))
@@ -216,6 +217,7 @@ func TestRealKube_RepairAfterAnUpdateKilledAtPendingInstalls(t *testing.T) {
 // agent DaemonSet, and the next up applies the append: every release deployed, the
 // DaemonSet's uid unchanged throughout.
 func TestRealKube_RepairAfterACiliumUpgradeLeftPendingUpgrade(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	l := NewLane(t, "dev", LaneOptions{})
 	ctx := context.Background()
 	l.Stack.MustSucceed("first up", l.Stack.Up())
@@ -296,6 +298,7 @@ func TestRealKube_RepairAfterACiliumUpgradeLeftPendingUpgrade(t *testing.T) {
 // the state with no trace of it: repair then refuses it as not the stack's, naming it and the
 // way forward; following that way, the next up converges.
 func TestRealKube_RepairRefusesAReleaseTheStackDoesNotOwn(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	l := NewLane(t, "dev", LaneOptions{})
 	startLBC := l.Kubelets.Hold(appPods(charts.LoadBalancerControllerChart))
 	defer startLBC()

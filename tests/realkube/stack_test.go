@@ -90,6 +90,7 @@ func onlySame(t *testing.T, what string, op enginetest.Operation) {
 // release deploys, cilium-config carries the pool, an appended pool CIDR reaches cilium-config
 // through a real Helm upgrade, a refresh finds no drift, and destroy leaves no release.
 func TestRealKube_DevStackDeploysAppendsRefreshesAndDestroys(t *testing.T) {
+	t.Parallel() // a control plane of its own: see doc.go
 	l := NewLane(t, "dev", LaneOptions{})
 	ctx := context.Background()
 
