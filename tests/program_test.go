@@ -793,3 +793,21 @@ func valuesOf(t *testing.T, edit func(map[string]string)) map[string]string {
 	}
 	return values
 }
+
+// TestCluster_ProvidersUpdateConfigMapsInPlace: the cluster's Kubernetes provider, created or
+// adopted, updates a ConfigMap whose data changes instead of replacing it (which the real
+// provider does by default, deleting it first: the migration's state ConfigMap changes every
+// phase, and the real-control-plane lane saw it deleted and recreated).
+func TestCluster_ProvidersUpdateConfigMapsInPlace(t *testing.T) {
+	results := map[string]*render.Result{"adopt": renderPhase(t, "install", "addon", "")}
+	for _, path := range shippedStacks(t) {
+		res := renderStack(t, path, nil)
+		results[res.Config.Stack] = res
+	}
+	for stack, res := range results {
+		p := clusterProvider(t, res)
+		if v, ok := get(p.Inputs, "enableConfigMapMutable"); !ok || !v.IsBool() || !v.BoolValue() {
+			t.Errorf("%s: the cluster's kubernetes provider has enableConfigMapMutable %v, want true", stack, v)
+		}
+	}
+}
