@@ -40,6 +40,9 @@ type Inputs struct {
 	// Live are the facts of an adopted cluster (cluster.existing) as the program read them
 	// from EKS and the cluster; nil offline, where the plan lists them as DeployTimeChecks.
 	Live *migration.Facts
+	// LocalCharts are what was read from the local files chartSources names (package
+	// localcharts); nil: not read, and the archives' names and versions are not checked.
+	LocalCharts *charts.LocalFacts
 }
 
 // Plan is a validated stack: what every component is built from.
@@ -65,6 +68,8 @@ type Plan struct {
 	// created cluster); DeployTimeChecks are what the program checks live when Live is nil.
 	Live             *migration.Facts
 	DeployTimeChecks []string
+	// Charts are the Helm releases the stack installs, each with its chart's source.
+	Charts []charts.Release
 }
 
 // Today is the date the Kubernetes version lifecycle is checked against when Inputs.Today is
@@ -100,6 +105,7 @@ func New(in Inputs) (*Plan, error) {
 	if err := collect(charts.CheckCiliumExtra(cfg.Cilium.Values)); err != nil {
 		return nil, err
 	}
+	refusals = append(refusals, charts.CheckLocal(cfg, in.LocalCharts)...)
 	if in.Name != "" && in.Name != cfg.ClusterName() {
 		refusals = append(refusals, rules.CheckNamesOf(in.Name, cfg)...)
 	}
@@ -152,7 +158,7 @@ func New(in Inputs) (*Plan, error) {
 	ip.Warnings.Sort()
 	p := &Plan{Config: cfg, Previous: in.Previous, IP: ip, HostPorts: ports, Versions: vers, Mesh: mesh,
 		Notices: append(append(append(notices, configNotices(cfg)...), mesh.notices()...), versionNotices...),
-		Live:    in.Live, DeployTimeChecks: deployTime}
+		Live:    in.Live, DeployTimeChecks: deployTime, Charts: charts.Releases(cfg)}
 	steps, stepNotices := p.upgradeSteps()
 	p.Upgrade, p.Notices = steps, append(p.Notices, stepNotices...)
 	return p, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
 	"github.com/eks-cilium/eks-cilium/live"
+	"github.com/eks-cilium/eks-cilium/localcharts"
 	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -29,8 +30,9 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 	// Plan once without the previous deployment: an invalid stack fails here, before the
-	// StackReference below is registered.
-	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true}); err != nil {
+	// StackReference below is registered. The local chart archives chartSources names are
+	// read for it (from the working directory, the project directory under pulumi up).
+	if _, err := plan.New(plan.Inputs{Config: cfg, PreviousUnread: true, LocalCharts: localcharts.Read(cfg, "")}); err != nil {
 		return err
 	}
 	prev, self, err := previous(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/platform"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/localcharts"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -89,7 +90,7 @@ func Run(stack string, values map[string]string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev, Mesh: mesh})
+	p, err := plan.New(plan.Inputs{Config: cfg, Previous: prev, Mesh: mesh, LocalCharts: localcharts.Read(cfg, "")})
 	if err != nil {
 		return nil, err
 	}

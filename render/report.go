@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/hostports"
 	"github.com/eks-cilium/eks-cilium/ipplan"
 	"github.com/eks-cilium/eks-cilium/migration"
@@ -28,6 +29,9 @@ type Report struct {
 	// HostPorts is the port map of every node: held ports and those planned for add-ons.
 	HostPorts    []hostports.Entry `json:"hostPorts"`
 	CiliumValues map[string]any    `json:"ciliumValues"`
+	// Charts are the Helm releases the stack installs, each with where its chart comes from
+	// (eks-cilium:chartSources).
+	Charts []ChartView `json:"charts"`
 	// UserData is each node group's launch template user data (nodeadm NodeConfig or
 	// Bottlerocket TOML) by node group name, with cluster-computed values as Computed.
 	UserData     map[string]string `json:"userData"`
@@ -41,6 +45,36 @@ type Report struct {
 	// against the live cluster; absent for a cluster the stack creates.
 	Migration *MigrationView `json:"migration,omitempty"`
 	Warnings  []string       `json:"warnings"`
+}
+
+// ChartView is one Helm release and its chart's source.
+type ChartView struct {
+	Release string `json:"release"`
+	Chart   string `json:"chart"`
+	Version string `json:"version"`
+	// Source is upstream, repository (an https:// mirror), oci (a registry) or path (a local
+	// archive); From the repository URL, the chart's registry reference or the archive's path.
+	Source string `json:"source"`
+	From   string `json:"from"`
+	// Crds are the load balancer controller's CRD manifests, applied before its release: URLs
+	// or local paths.
+	Crds []string `json:"crds,omitempty"`
+}
+
+// chartViews lists the plan's releases with their sources.
+func chartViews(p *plan.Plan) []ChartView {
+	out := []ChartView{}
+	for _, r := range p.Charts {
+		v := ChartView{Release: r.Name, Chart: r.Chart.Name, Version: r.Version, Source: r.Kind(), From: r.From()}
+		if r.Chart.Field == charts.LoadBalancerController.Field {
+			manifests, _ := charts.LoadBalancerControllerCRDs(r.Version, p.Config.ChartSources.LoadBalancerController())
+			for _, m := range manifests {
+				v.Crds = append(v.Crds, m.File)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // MigrationView is an adopted cluster's migration as the render can show it.
@@ -137,7 +171,10 @@ func NewReport(r *Result) (*Report, error) {
 			DependsOn: nonNil(res.DependsOn), Provider: res.Provider, Inputs: inputs,
 			Protect: res.Protect, IgnoreChanges: res.IgnoreChanges, Import: res.Import, RetainOnDelete: res.RetainOnDelete,
 		})
-		if res.Type == "kubernetes:helm.sh/v3:Release" && inputs["chart"] == "cilium" {
+		// The main Cilium release: Cilium's chart in any of its sources' forms
+		// (eks-cilium:chartSources.cilium), not the pre-flight check's release.
+		chart, _ := inputs["chart"].(string)
+		if res.Type == "kubernetes:helm.sh/v3:Release" && charts.Cilium.Names(chart) && inputs["name"] != charts.CiliumPreflightRelease {
 			if v, ok := inputs["values"].(map[string]any); ok {
 				rep.CiliumValues = v
 			}
@@ -147,6 +184,7 @@ func NewReport(r *Result) (*Report, error) {
 		return nil, fmt.Errorf("render: the program registered no Cilium release")
 	}
 	rep.HostPorts = r.Plan.HostPorts.Entries
+	rep.Charts = chartViews(r.Plan)
 	rep.Warnings = append(r.Plan.Warnings(), r.Warnings...)
 	if r.Plan.Upgrade != nil {
 		steps := slices.Clone(r.Plan.Upgrade)
@@ -195,6 +233,13 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 			return "", err
 		}
 		b.WriteString(text)
+	}
+	b.WriteString("\nHelm charts (eks-cilium:chartSources; docs/charts.md)\n")
+	for _, c := range rep.Charts {
+		fmt.Fprintf(&b, "  %-28s %-36s %s\n", c.Release, c.Chart+" "+c.Version, sourceText(c))
+		for _, crd := range c.Crds {
+			fmt.Fprintf(&b, "    CRDs: %s\n", crd)
+		}
 	}
 	b.WriteString("\nCilium Helm values\n")
 	var y strings.Builder
@@ -271,6 +316,19 @@ func (rep *Report) Text(plan *ipplan.Plan) (string, error) {
 		fmt.Fprintf(&b, "  - %s\n", w)
 	}
 	return b.String(), nil
+}
+
+// sourceText is where a chart comes from, in the text report.
+func sourceText(c ChartView) string {
+	switch c.Source {
+	case charts.SourceUpstream:
+		return c.From + " (upstream)"
+	case charts.SourceOCI:
+		return c.From + " (OCI registry)"
+	case charts.SourcePath:
+		return c.From + " (local archive)"
+	}
+	return c.From + " (mirror repository)"
 }
 
 func writeTree(b *strings.Builder, res []ResourceView) {

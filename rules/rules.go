@@ -35,6 +35,7 @@ var concerns = []Concern{
 	CheckKarpenter,
 	CheckClusterMesh,
 	CheckMigration,
+	CheckChartSources,
 }
 
 // versionConcerns are the rules about what runs on the cluster's Kubernetes version (node

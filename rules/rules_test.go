@@ -143,6 +143,9 @@ func TestCheck_RunsEveryConcern(t *testing.T) {
 		"CheckMigration": func(c *stackconfig.Config) {
 			c.Migration = &stackconfig.MigrationConfig{Phase: "install", AwsNode: "addon"}
 		},
+		"CheckChartSources": func(c *stackconfig.Config) {
+			c.ChartSources = &stackconfig.ChartSourcesConfig{Cilium: &stackconfig.ChartSource{Repository: "http://charts.example.internal"}}
+		},
 	}
 	if len(probes) != len(concerns)+len(versionConcerns)+1 {
 		t.Fatalf("%d probes for %d concerns (and the version): give every concern a probe", len(probes), len(concerns))

@@ -62,6 +62,10 @@ type Config struct {
 	// Migration moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium,
 	// one phase per update (docs/migration.md).
 	Migration *MigrationConfig `json:"migration,omitempty" derived:"no migration"`
+	// ChartSources says where each Helm chart is pulled from: a mirror repository, an OCI
+	// registry (a private ECR) or a packaged chart on disk, for air-gapped and mirror-only
+	// platform teams (docs/charts.md). The versions stay those pinned elsewhere.
+	ChartSources *ChartSourcesConfig `json:"chartSources,omitempty" derived:"upstream for every chart"`
 }
 
 // VpcConfig is eks-cilium:vpc. Either the VPC is created (id empty) or an existing one is

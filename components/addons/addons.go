@@ -7,6 +7,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -29,6 +30,9 @@ const maxHistory = 5
 type MetricsServerArgs struct {
 	// Version is the exact chart version.
 	Version string
+	// Source is where the chart comes from (eks-cilium:chartSources.metricsServer, validated
+	// by the plan); nil: the chart's repository.
+	Source *stackconfig.ChartSource
 	// SecurePort is the planned host port (MetricsServerSecurePort unless the plan says
 	// otherwise) and Replicas the pod count.
 	SecurePort, Replicas int
@@ -65,11 +69,12 @@ func NewMetricsServer(ctx *pulumi.Context, name string, args *MetricsServerArgs,
 		return nil, err
 	}
 	k8s := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider)}
+	chart := charts.MetricsServer.Ref(args.Version, args.Source)
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(charts.MetricsServerRelease),
-		Chart:          pulumi.String(charts.MetricsServerChart),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.MetricsServerRepo)},
+		Chart:          pulumi.String(chart.Chart),
+		Version:        pulumi.String(chart.Version),
+		RepositoryOpts: repositoryOpts(chart),
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pulumi.ToMap(values),
 		MaxHistory:     pulumi.Int(maxHistory),
@@ -111,6 +116,10 @@ type AwsLoadBalancerControllerArgs struct {
 	// Version is the exact chart version; its controller's IAM policy must be carried
 	// (lbcpolicy.ForChart).
 	Version string
+	// Source is where the chart and its CRD manifests come from
+	// (eks-cilium:chartSources.awsLoadBalancerController, validated by the plan); nil: the
+	// chart's repository and the release tag on GitHub.
+	Source *stackconfig.LoadBalancerControllerSource
 	// ClusterName, Region and VpcId are passed to the controller so it never asks IMDS.
 	ClusterName pulumi.StringInput
 	Region      string
@@ -151,6 +160,7 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 		return nil, fmt.Errorf("aws-load-balancer-controller %s: ClusterName, VpcId, Provider, Kubeconfig and RoleName are required", name)
 	}
 	release, ok := lbcpolicy.ForChart(args.Version)
+	crds, _ := charts.LoadBalancerControllerCRDs(args.Version, args.Source)
 	if !ok {
 		return nil, fmt.Errorf("aws-load-balancer-controller %s: chart %q: no IAM policy carried for it (carried: %v)", name, args.Version, lbcpolicy.ChartVersions())
 	}
@@ -189,9 +199,9 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	}
 	// EKS injects the credentials into pods created after the association exists.
 	deps := append(append([]pulumi.Resource{}, args.DependsOn...), role.Association)
-	for _, crd := range release.CRDs {
+	for _, crd := range crds {
 		file, err := yamlv2.NewConfigFile(ctx, name+"-"+strings.TrimSuffix(crd.Name, ".yaml"), &yamlv2.ConfigFileArgs{
-			File: pulumi.String(crd.URL),
+			File: pulumi.String(crd.File),
 		}, pulumi.Parent(comp), pulumi.Provider(crdProvider), pulumi.DependsOn(args.DependsOn))
 		if err != nil {
 			return nil, err
@@ -201,11 +211,12 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 	pvalues := pulumi.ToMap(values)
 	pvalues["clusterName"] = args.ClusterName
 	pvalues["vpcId"] = args.VpcId
+	chart := charts.LoadBalancerController.Ref(args.Version, args.Source.Source())
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(charts.LoadBalancerControllerRelease),
-		Chart:          pulumi.String(charts.LoadBalancerControllerChart),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.LoadBalancerControllerRepo)},
+		Chart:          pulumi.String(chart.Chart),
+		Version:        pulumi.String(chart.Version),
+		RepositoryOpts: repositoryOpts(chart),
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		MaxHistory:     pulumi.Int(maxHistory),
@@ -227,4 +238,13 @@ func NewAwsLoadBalancerController(ctx *pulumi.Context, name string, args *AwsLoa
 		return nil, err
 	}
 	return comp, nil
+}
+
+// repositoryOpts is a Release's repositoryOpts for a chart reference: none for an oci:// or
+// local chart, which carry their place in the chart itself (charts.Chart.Ref).
+func repositoryOpts(ref charts.Ref) helmv3.RepositoryOptsPtrInput {
+	if ref.Repo == "" {
+		return nil
+	}
+	return &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ref.Repo)}
 }

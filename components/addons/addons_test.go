@@ -1,11 +1,13 @@
 package addons
 
 import (
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -15,6 +17,8 @@ type recorder struct {
 	mu    sync.Mutex
 	types []string
 	byTyp map[string]resource.PropertyMap
+	// byName are every resource's inputs by type and name ("type::name").
+	byName map[string]resource.PropertyMap
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -25,6 +29,10 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		r.byTyp = map[string]resource.PropertyMap{}
 	}
 	r.byTyp[args.TypeToken] = args.Inputs
+	if r.byName == nil {
+		r.byName = map[string]resource.PropertyMap{}
+	}
+	r.byName[args.TypeToken+"::"+args.Name] = args.Inputs
 	return args.Name + "-id", args.Inputs, nil
 }
 
@@ -115,5 +123,95 @@ func TestMetricsServer_PatchesTheDeploymentTheChartRenders(t *testing.T) {
 		return err
 	}); err == nil {
 		t.Error("metrics-server without a planned port was installed")
+	}
+}
+
+// chartOf is what a registered Release says of its chart: chart, repositoryOpts.repo ("" when
+// there are no repositoryOpts) and version.
+func chartOf(in resource.PropertyMap) charts.Ref {
+	ref := charts.Ref{Chart: in["chart"].StringValue(), Version: in["version"].StringValue()}
+	if opts, ok := in["repositoryOpts"]; ok && opts.IsObject() {
+		ref.Repo = opts.ObjectValue()["repo"].StringValue()
+	}
+	return ref
+}
+
+func TestMetricsServer_PullsTheChartFromItsSource(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  *stackconfig.ChartSource
+		want charts.Ref
+	}{
+		{"upstream", nil, charts.Ref{Chart: "metrics-server", Repo: "https://kubernetes-sigs.github.io/metrics-server/", Version: "3.13.1"}},
+		{"a mirror repository", &stackconfig.ChartSource{Repository: "https://charts.example.internal/metrics-server"},
+			charts.Ref{Chart: "metrics-server", Repo: "https://charts.example.internal/metrics-server", Version: "3.13.1"}},
+		{"a private ECR", &stackconfig.ChartSource{Repository: "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm"},
+			charts.Ref{Chart: "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm/metrics-server", Version: "3.13.1"}},
+		{"a local archive", &stackconfig.ChartSource{Path: "/opt/charts/metrics-server-3.13.1.tgz"},
+			charts.Ref{Chart: "/opt/charts/metrics-server-3.13.1.tgz", Version: "3.13.1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := run(t, func(ctx *pulumi.Context, p *kubernetes.Provider) error {
+				_, err := NewMetricsServer(ctx, "ms", &MetricsServerArgs{Version: "3.13.1", Source: tc.src, SecurePort: 20443, Replicas: 1, Provider: p})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := chartOf(rec.byTyp["kubernetes:helm.sh/v3:Release"]); got != tc.want {
+				t.Errorf("chart %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAwsLoadBalancerController_PullsTheChartAndItsCRDsFromTheirSource(t *testing.T) {
+	tag := "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/"
+	for _, tc := range []struct {
+		name     string
+		src      *stackconfig.LoadBalancerControllerSource
+		want     charts.Ref
+		wantCRDs []string // crds.yaml, gateway-crds.yaml
+	}{
+		{"upstream", nil, charts.Ref{Chart: "aws-load-balancer-controller", Repo: "https://aws.github.io/eks-charts", Version: "3.5.0"},
+			[]string{tag + "crds.yaml", tag + "gateway-crds.yaml"}},
+		{"a mirror repository, CRDs from GitHub", &stackconfig.LoadBalancerControllerSource{Repository: "https://charts.example.internal/eks"},
+			charts.Ref{Chart: "aws-load-balancer-controller", Repo: "https://charts.example.internal/eks", Version: "3.5.0"},
+			[]string{tag + "crds.yaml", tag + "gateway-crds.yaml"}},
+		{"a private ECR, CRDs from a file mirror", &stackconfig.LoadBalancerControllerSource{Repository: "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm", Crds: "https://files.example.internal/lbc/v3.5.0"},
+			charts.Ref{Chart: "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm/aws-load-balancer-controller", Version: "3.5.0"},
+			[]string{"https://files.example.internal/lbc/v3.5.0/crds.yaml", "https://files.example.internal/lbc/v3.5.0/gateway-crds.yaml"}},
+		{"a local archive and directory", &stackconfig.LoadBalancerControllerSource{Path: "vendor/aws-load-balancer-controller-3.5.0.tgz", Crds: "vendor/aws-load-balancer-controller/crds"},
+			charts.Ref{Chart: "./vendor/aws-load-balancer-controller-3.5.0.tgz", Version: "3.5.0"},
+			[]string{"./vendor/aws-load-balancer-controller/crds/crds.yaml", "./vendor/aws-load-balancer-controller/crds/gateway-crds.yaml"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := run(t, func(ctx *pulumi.Context, p *kubernetes.Provider) error {
+				_, err := NewAwsLoadBalancerController(ctx, "lbc", &AwsLoadBalancerControllerArgs{
+					Version: "3.5.0", Source: tc.src, ClusterName: pulumi.String("c"), Region: "eu-west-1", VpcId: pulumi.String("vpc-1"),
+					WebhookPort: 20444, MetricsPort: 20445, ReplicaCount: 2, RoleName: "c-lbc", Provider: p, Kubeconfig: pulumi.String("{}"),
+				})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := chartOf(rec.byTyp["kubernetes:helm.sh/v3:Release"]); got != tc.want {
+				t.Errorf("chart %+v, want %+v", got, tc.want)
+			}
+			// The ConfigFiles keep their names whatever the source, so a change of source
+			// never replaces the CRDs (which would delete every TargetGroupBinding).
+			var got []string
+			for _, name := range []string{"lbc-crds", "lbc-gateway-crds"} {
+				in, ok := rec.byName["kubernetes:yaml/v2:ConfigFile::"+name]
+				if !ok {
+					t.Fatalf("no ConfigFile %s among %v", name, rec.types)
+				}
+				got = append(got, in["file"].StringValue())
+			}
+			if !reflect.DeepEqual(got, tc.wantCRDs) {
+				t.Errorf("CRD files %q, want %q", got, tc.wantCRDs)
+			}
+		})
 	}
 }

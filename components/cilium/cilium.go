@@ -4,6 +4,7 @@ package cilium
 
 import (
 	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -16,6 +17,9 @@ const Token = "eks-cilium:index:Cilium"
 type CiliumArgs struct {
 	// Version is the exact chart version, e.g. "1.19.6".
 	Version string
+	// Source is where the chart comes from, for the main and the pre-flight release
+	// (eks-cilium:chartSources.cilium, validated by the plan); nil: Cilium's repository.
+	Source *stackconfig.ChartSource
 	// Values are the release's Helm values (charts.CiliumValues, as the plan renders them).
 	Values map[string]any
 	// K8sServiceHost is the API endpoint host (no scheme). It replaces the values'
@@ -82,6 +86,11 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		pvalues["k8sServiceHost"] = args.K8sServiceHost
 	}
 	releaseOpts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn)}
+	chart := charts.Cilium.Ref(args.Version, args.Source)
+	var repo helmv3.RepositoryOptsPtrInput
+	if chart.Repo != "" {
+		repo = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repo)}
+	}
 	if args.Preflight {
 		pre := pulumi.ToMap(charts.CiliumPreflightValues(kubeProxyFree, ""))
 		if kubeProxyFree {
@@ -89,9 +98,9 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 		}
 		preflight, err := helmv3.NewRelease(ctx, name+"-preflight", &helmv3.ReleaseArgs{
 			Name:           pulumi.String(charts.CiliumPreflightRelease),
-			Chart:          pulumi.String(charts.CiliumChart),
-			Version:        pulumi.String(args.Version),
-			RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.CiliumRepo)},
+			Chart:          pulumi.String(chart.Chart),
+			Version:        pulumi.String(chart.Version),
+			RepositoryOpts: repo,
 			Namespace:      pulumi.String(charts.Namespace),
 			Values:         pre,
 			// Waits (Helm's --wait) until the pre-flight DaemonSet is ready on every node that
@@ -109,9 +118,9 @@ func NewCilium(ctx *pulumi.Context, name string, args *CiliumArgs, opts ...pulum
 	}
 	rel, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(charts.CiliumRelease),
-		Chart:          pulumi.String(charts.CiliumChart),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(charts.CiliumRepo)},
+		Chart:          pulumi.String(chart.Chart),
+		Version:        pulumi.String(chart.Version),
+		RepositoryOpts: repo,
 		Namespace:      pulumi.String(charts.Namespace),
 		Values:         pvalues,
 		// No nodes exist yet: waiting for the agent pods would dead-lock with the node groups.

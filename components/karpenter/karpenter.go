@@ -11,9 +11,11 @@ import (
 	"strings"
 
 	"github.com/eks-cilium/eks-cilium/awsnames"
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/nodegroup"
 	"github.com/eks-cilium/eks-cilium/components/podidentity"
 	"github.com/eks-cilium/eks-cilium/ipplan"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -48,6 +50,10 @@ var InterruptionEvents = []struct{ Name, Source, DetailType string }{
 type KarpenterArgs struct {
 	// Version is the exact karpenter and karpenter-crd chart version.
 	Version string
+	// ChartSource and CRDChartSource are where the karpenter and karpenter-crd charts come
+	// from (eks-cilium:chartSources.karpenter and .karpenterCrd, validated by the plan); nil:
+	// Karpenter's public registry.
+	ChartSource, CRDChartSource *stackconfig.ChartSource
 	// ClusterName is the EKS cluster (plain: policies and tags are rendered from it);
 	// Cluster carries the dependency on it.
 	ClusterName string
@@ -195,11 +201,13 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 	// The charts wait for the node groups (the controller's pods need Ready nodes). The
 	// controller also waits for its credentials and its interruption queue.
 	chartDeps := append([]pulumi.Resource{}, args.DependsOn...)
+	crdChart := charts.KarpenterCRD.Ref(args.Version, args.CRDChartSource)
 	crds, err := helmv3.NewRelease(ctx, name+"-karpenter-crd", &helmv3.ReleaseArgs{
-		Name:      pulumi.String(CRDReleaseName),
-		Chart:     pulumi.String(ChartRepo + "/" + CRDChart),
-		Version:   pulumi.String(args.Version),
-		Namespace: pulumi.String(Namespace),
+		Name:           pulumi.String(CRDReleaseName),
+		Chart:          pulumi.String(crdChart.Chart),
+		Version:        pulumi.String(crdChart.Version),
+		RepositoryOpts: repositoryOpts(crdChart),
+		Namespace:      pulumi.String(Namespace),
 	}, parent, pulumi.Provider(args.Provider), pulumi.DependsOn(chartDeps))
 	if err != nil {
 		return nil, err
@@ -209,12 +217,14 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 	settings["clusterEndpoint"] = args.Endpoint
 	settings["interruptionQueue"] = queue.Name
 	controllerDeps := append(append(append([]pulumi.Resource{crds, controller.Association}, chartDeps...), nodeAccess...), interruption...)
+	chart := charts.Karpenter.Ref(args.Version, args.ChartSource)
 	release, err := helmv3.NewRelease(ctx, name+"-karpenter", &helmv3.ReleaseArgs{
-		Name:      pulumi.String(ReleaseName),
-		Chart:     pulumi.String(ChartRepo + "/" + ChartName),
-		Version:   pulumi.String(args.Version),
-		Namespace: pulumi.String(Namespace),
-		Values:    values,
+		Name:           pulumi.String(ReleaseName),
+		Chart:          pulumi.String(chart.Chart),
+		Version:        pulumi.String(chart.Version),
+		RepositoryOpts: repositoryOpts(chart),
+		Namespace:      pulumi.String(Namespace),
+		Values:         values,
 		// karpenter-crd owns the CRDs (and upgrades them); the chart's crds/ copy would only
 		// be applied on install and never again.
 		SkipCrds:   pulumi.Bool(true),
@@ -320,4 +330,13 @@ func input(v any) pulumi.Input {
 		return pulumi.Bool(x)
 	}
 	panic(fmt.Sprintf("karpenter: no input for %T", v)) // the renderers only produce the types above
+}
+
+// repositoryOpts is a Release's repositoryOpts for a chart reference: none for an oci:// or
+// local chart, which carry their place in the chart itself (charts.Chart.Ref).
+func repositoryOpts(ref charts.Ref) helmv3.RepositoryOptsPtrInput {
+	if ref.Repo == "" {
+		return nil
+	}
+	return &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ref.Repo)}
 }

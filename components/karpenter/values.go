@@ -1,16 +1,19 @@
 package karpenter
 
-// Chart coordinates: both charts from Karpenter's public OCI registry, the same version.
+import "github.com/eks-cilium/eks-cilium/charts"
+
+// Chart coordinates: both charts from Karpenter's public OCI registry unless
+// eks-cilium:chartSources moves them, at the same version (declared in package charts).
 const (
-	ChartRepo = "oci://public.ecr.aws/karpenter"
-	ChartName = "karpenter"
-	CRDChart  = "karpenter-crd"
+	ChartRepo = charts.KarpenterRepo
+	ChartName = charts.KarpenterChart
+	CRDChart  = charts.KarpenterCRDChart
 	// Namespace and ServiceAccount are where the controller runs and whom its Pod Identity
 	// association names; kube-system is the getting-started guide's namespace, and the
 	// chart names the service account after the release ("karpenter.fullname").
 	Namespace      = "kube-system"
-	ReleaseName    = "karpenter"
-	CRDReleaseName = "karpenter-crd"
+	ReleaseName    = charts.KarpenterRelease
+	CRDReleaseName = charts.KarpenterCRDRelease
 	ServiceAccount = "karpenter"
 )
 

@@ -21,6 +21,7 @@ import (
 	"github.com/eks-cilium/eks-cilium/components/vpc"
 	"github.com/eks-cilium/eks-cilium/fleet"
 	"github.com/eks-cilium/eks-cilium/guard"
+	"github.com/eks-cilium/eks-cilium/localcharts"
 	"github.com/eks-cilium/eks-cilium/migration"
 	"github.com/eks-cilium/eks-cilium/plan"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -48,6 +49,10 @@ type PlatformArgs struct {
 	// Live are the adopted cluster's facts the migration is checked against (program.ReadLive);
 	// nil offline, where the plan lists them as deploy-time checks.
 	Live *migration.Facts
+	// LocalCharts are what the program read of the local chart archives and CRD manifests
+	// eks-cilium:chartSources names (localcharts.Read); nil reads them here, from the working
+	// directory (the project directory under pulumi up).
+	LocalCharts *charts.LocalFacts
 }
 
 // Platform is an EKS cluster whose only CNI is Cilium.
@@ -83,7 +88,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	if args.Config.ClusterMesh != nil && args.Mesh == nil {
 		return nil, fmt.Errorf("%s is set, but the peers' outputs were not read: a mesh member is built by program.Run, which reads them through StackReferences (PlatformArgs.Mesh)", stackconfig.KeyClusterMesh)
 	}
-	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Mesh: args.Mesh, Live: args.Live})
+	local := args.LocalCharts
+	if local == nil {
+		local = localcharts.Read(args.Config, "")
+	}
+	p, err := plan.New(plan.Inputs{Config: args.Config, Previous: args.Previous, Name: name, Mesh: args.Mesh, Live: args.Live, LocalCharts: local})
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +208,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 
 	cil, err := cilium.NewCilium(ctx, name, &cilium.CiliumArgs{
 		Version:        cfg.Cilium.Version,
+		Source:         cfg.ChartSources.Source(stackconfig.ChartSourceCilium),
 		Values:         ciliumValues,
 		K8sServiceHost: cl.EndpointHost,
 		Provider:       cl.Provider,
@@ -321,6 +331,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			port, _ := p.HostPorts.Port(charts.MetricsServerRelease, charts.PurposeMetricsServerAPI)
 			if _, err := addons.NewMetricsServer(ctx, name+"-metrics-server", &addons.MetricsServerArgs{
 				Version:    ms.Version,
+				Source:     cfg.ChartSources.Source(stackconfig.ChartSourceMetricsServer),
 				SecurePort: port,
 				Replicas:   ms.Replicas,
 				Provider:   cl.Provider,
@@ -334,6 +345,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			metrics, _ := p.HostPorts.Port(charts.LoadBalancerControllerRelease, charts.PurposeMetrics)
 			if lbController, err = addons.NewAwsLoadBalancerController(ctx, name+"-aws-lbc", &addons.AwsLoadBalancerControllerArgs{
 				Version:          lbc.Version,
+				Source:           cfg.ChartSources.LoadBalancerController(),
 				ClusterName:      cl.ClusterName,
 				Region:           cfg.Region,
 				VpcId:            vpcId,
@@ -438,6 +450,8 @@ func KarpenterArgs(p *plan.Plan, cl *cluster.Cluster, agent pulumi.Resource, dep
 	cfg := p.Config
 	args := &karpenter.KarpenterArgs{
 		Version:          cfg.Karpenter.Version,
+		ChartSource:      cfg.ChartSources.Source(stackconfig.ChartSourceKarpenter),
+		CRDChartSource:   cfg.ChartSources.Source(stackconfig.ChartSourceKarpenterCrd),
 		ClusterName:      cfg.ClusterName(),
 		Cluster:          cl.ClusterName,
 		Endpoint:         cl.Endpoint,

@@ -143,7 +143,12 @@ func TestChartName_ReadsHelmChartReferences(t *testing.T) {
 		"oci://ghcr.io/kyverno/charts/kyverno:3.3.0": "kyverno",
 		"./charts/cert-manager-v1.16.0.tgz":          "cert-manager",
 		"../shared/charts/metrics-server-3.13.1.tgz": "metrics-server",
-		"aws-load-balancer-controller":               "aws-load-balancer-controller",
+		// The forms eks-cilium:chartSources gives the releases (charts.Chart.Ref).
+		"oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm-mirror/aws-load-balancer-controller": "aws-load-balancer-controller",
+		"/opt/charts/metrics-server-3.13.1.tgz":                                                       "metrics-server",
+		"./charts/karpenter-crd-1.14.1.tgz":                                                           "karpenter-crd",
+		"./charts/karpenter-1.14.1.tgz":                                                               "karpenter",
+		"aws-load-balancer-controller":                                                                "aws-load-balancer-controller",
 	} {
 		if got := chartName(ref); got != want {
 			t.Errorf("chartName(%q) = %q, want %q", ref, got, want)

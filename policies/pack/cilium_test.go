@@ -9,11 +9,16 @@ func TestIsCiliumChart_RecognisesChartReferences(t *testing.T) {
 		"oci://quay.io/cilium/charts/cilium": true,
 		"oci://quay.io/cilium/charts/cilium:1.19.6": true,
 		"../shared/charts/cilium-1.19.6.tgz":        true,
-		"./charts/cilium/":                          true,
-		"cilium-enterprise":                         false,
-		"tetragon":                                  false,
-		"cilium/tetragon":                           false,
-		"":                                          false,
+		// The forms eks-cilium:chartSources.cilium gives the release (charts.Chart.Ref).
+		"oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm-mirror/cilium": true,
+		"./charts/cilium-1.19.6.tgz":       true,
+		"/opt/charts/cilium-1.19.6.tgz":    true,
+		"./charts/cilium-envoy-1.19.6.tgz": false,
+		"./charts/cilium/":                 true,
+		"cilium-enterprise":                false,
+		"tetragon":                         false,
+		"cilium/tetragon":                  false,
+		"":                                 false,
 	} {
 		if got := isCiliumChart(chart); got != want {
 			t.Errorf("isCiliumChart(%q) = %v, want %v", chart, got, want)
@@ -133,6 +138,27 @@ func TestPinnedChartVersion_RejectsFloatingVersions(t *testing.T) {
 	}
 	runResourceCases(t, pinnedChartVersion, []resourceCase{
 		{name: "version unset", typ: typeHelmRelease, inputs: withPath(goodCiliumRelease(), deleted, "version"),
+			want: 1, contains: []string{"version is not set"}},
+	})
+}
+
+// TestPinnedChartVersion_HoldsForEveryChartSource: whatever eks-cilium:chartSources.cilium
+// says (a mirror repository, a registry, an archive), the release is still recognised as
+// Cilium's and its version still checked. An archive's version is what the provider installs
+// whatever the input says, which the program checks before registering the release.
+func TestPinnedChartVersion_HoldsForEveryChartSource(t *testing.T) {
+	mirror := withPath(goodCiliumRelease(), map[string]any{"repo": "https://charts.example.internal/cilium"}, "repositoryOpts")
+	ecr := withPath(goodCiliumRelease(), "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/helm-mirror/cilium", "chart")
+	archive := withPath(goodCiliumRelease(), "./charts/cilium-1.19.6.tgz", "chart")
+	runResourceCases(t, pinnedChartVersion, []resourceCase{
+		{name: "mirror repository", typ: typeHelmRelease, inputs: mirror},
+		{name: "private ECR", typ: typeHelmRelease, inputs: ecr},
+		{name: "local archive", typ: typeHelmRelease, inputs: archive},
+		{name: "mirror repository, floating", typ: typeHelmRelease, inputs: withPath(mirror, "~1.19", "version"),
+			want: 1, contains: []string{`version is "~1.19", want an exact version`}},
+		{name: "private ECR, floating", typ: typeHelmRelease, inputs: withPath(ecr, "latest", "version"),
+			want: 1, contains: []string{`version is "latest", want an exact version`}},
+		{name: "local archive, no version", typ: typeHelmRelease, inputs: withPath(archive, deleted, "version"),
 			want: 1, contains: []string{"version is not set"}},
 	})
 }

@@ -7,14 +7,15 @@ import "github.com/pulumi/pulumi-go-provider/infer"
 
 // PlatformArgs are the inputs of eks-cilium:index:Platform: the keys of a stack file, with the same names, descriptions and defaults (stackconfig.Config).
 type PlatformArgs struct {
-	Vpc         *VpcConfig         `pulumi:"vpc,optional"`
-	Cluster     *ClusterConfig     `pulumi:"cluster,optional"`
-	NodeGroups  []NodeGroupConfig  `pulumi:"nodeGroups"`
-	Cilium      CiliumConfig       `pulumi:"cilium"`
-	Addons      *AddonsConfig      `pulumi:"addons,optional"`
-	Karpenter   *KarpenterConfig   `pulumi:"karpenter,optional"`
-	ClusterMesh *ClusterMeshConfig `pulumi:"clusterMesh,optional"`
-	Migration   *MigrationConfig   `pulumi:"migration,optional"`
+	Vpc          *VpcConfig          `pulumi:"vpc,optional"`
+	Cluster      *ClusterConfig      `pulumi:"cluster,optional"`
+	NodeGroups   []NodeGroupConfig   `pulumi:"nodeGroups"`
+	Cilium       CiliumConfig        `pulumi:"cilium"`
+	Addons       *AddonsConfig       `pulumi:"addons,optional"`
+	Karpenter    *KarpenterConfig    `pulumi:"karpenter,optional"`
+	ClusterMesh  *ClusterMeshConfig  `pulumi:"clusterMesh,optional"`
+	Migration    *MigrationConfig    `pulumi:"migration,optional"`
+	ChartSources *ChartSourcesConfig `pulumi:"chartSources,optional"`
 }
 
 // Annotate gives the schema PlatformArgs's descriptions and defaults.
@@ -27,6 +28,7 @@ func (a *PlatformArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.Karpenter, "Installs Karpenter after the node groups (its controller runs on them), with node pools that fit the pod pool. Default: not installed.")
 	an.Describe(&a.ClusterMesh, "Makes the cluster a member of a Cilium ClusterMesh with other stacks of this project (docs/fleet.md). Default: not a mesh member.")
 	an.Describe(&a.Migration, "Moves a cluster adopted with cluster.existing from the AWS VPC CNI to Cilium, one phase per update (docs/migration.md). Default: no migration.")
+	an.Describe(&a.ChartSources, "Says where each Helm chart is pulled from: a mirror repository, an OCI registry (a private ECR) or a packaged chart on disk, for air-gapped and mirror-only platform teams (docs/charts.md). The versions stay those pinned elsewhere. Default: upstream for every chart.")
 }
 
 // VpcConfig mirrors stackconfig.VpcConfig for the component schema.
@@ -325,4 +327,50 @@ func (a *MigrationConfig) Annotate(an infer.Annotator) {
 	an.Describe(&a.LegacyNodeGroups, "The cluster's existing EKS managed node groups whose nodes run aws-node, by their EKS names. They stay with their owner: this stack never changes them; finalize waits until they have no nodes.")
 	an.Describe(&a.AwsNode, "How the cluster runs aws-node: addon (the EKS vpc-cni add-on, adopted with retain-on-delete until remove-aws-node) or selfManaged (the aws-node DaemonSet EKS bootstraps, patched in place). No default: EKS installs either, depending on how the cluster was created.")
 	an.Describe(&a.LegacySecurityGroupIds, "Security groups of the legacy nodes other than the cluster security group (from their launch templates); the tunnel and health ports are opened between each of them and the cluster security group the new nodes use. Default: none: the legacy nodes use only the cluster security group, which allows all traffic between its members.")
+}
+
+// ChartSourcesConfig mirrors stackconfig.ChartSourcesConfig for the component schema.
+type ChartSourcesConfig struct {
+	Cilium                    *ChartSource                  `pulumi:"cilium,optional"`
+	MetricsServer             *ChartSource                  `pulumi:"metricsServer,optional"`
+	AwsLoadBalancerController *LoadBalancerControllerSource `pulumi:"awsLoadBalancerController,optional"`
+	Karpenter                 *ChartSource                  `pulumi:"karpenter,optional"`
+	KarpenterCrd              *ChartSource                  `pulumi:"karpenterCrd,optional"`
+}
+
+// Annotate gives the schema ChartSourcesConfig's descriptions and defaults.
+func (a *ChartSourcesConfig) Annotate(an infer.Annotator) {
+	an.Describe(a, "Says where each Helm chart is pulled from: a mirror repository, an OCI registry (a private ECR) or a packaged chart on disk, for air-gapped and mirror-only platform teams (docs/charts.md). The versions stay those pinned elsewhere. Default: upstream for every chart.")
+	an.Describe(&a.Cilium, "Where the cilium chart comes from, for the main release and Cilium's pre-flight check. Default: https://helm.cilium.io.")
+	an.Describe(&a.MetricsServer, "Where the metrics-server chart comes from (with addons.metricsServer). Default: https://kubernetes-sigs.github.io/metrics-server/.")
+	an.Describe(&a.AwsLoadBalancerController, "Where the aws-load-balancer-controller chart and its CRD manifests come from (with addons.awsLoadBalancerController). Default: https://aws.github.io/eks-charts.")
+	an.Describe(&a.Karpenter, "Where the karpenter chart comes from (with karpenter). Default: oci://public.ecr.aws/karpenter.")
+	an.Describe(&a.KarpenterCrd, "Where the karpenter-crd chart comes from (with karpenter). Default: oci://public.ecr.aws/karpenter.")
+}
+
+// ChartSource mirrors stackconfig.ChartSource for the component schema.
+type ChartSource struct {
+	Repository *string `pulumi:"repository,optional"`
+	Path       *string `pulumi:"path,optional"`
+}
+
+// Annotate gives the schema ChartSource's descriptions and defaults.
+func (a *ChartSource) Annotate(an infer.Annotator) {
+	an.Describe(&a.Repository, "A mirror of the chart's repository: an https:// Helm repository whose index.yaml lists the chart under its upstream name, or an oci:// registry prefix under which the chart sits as <prefix>/<chart name>, tagged with its version (a private ECR: oci://<account>.dkr.ecr.<region>.amazonaws.com/<namespace>). http:// is refused: Helm would fetch the chart unauthenticated and in clear. Default: none (give path instead).")
+	an.Describe(&a.Path, "A packaged chart on the machine that runs pulumi up, named <chart>-<version>.tgz as helm pull and helm package name it, relative to the project directory (where Pulumi.yaml is) or absolute. Its Chart.yaml must name the chart and the pinned version: the provider installs whatever version the archive holds. Default: none (give repository instead).")
+}
+
+// LoadBalancerControllerSource mirrors stackconfig.LoadBalancerControllerSource for the component schema.
+type LoadBalancerControllerSource struct {
+	Repository *string `pulumi:"repository,optional"`
+	Path       *string `pulumi:"path,optional"`
+	Crds       *string `pulumi:"crds,optional"`
+}
+
+// Annotate gives the schema LoadBalancerControllerSource's descriptions and defaults.
+func (a *LoadBalancerControllerSource) Annotate(an infer.Annotator) {
+	an.Describe(a, "Where the aws-load-balancer-controller chart and its CRD manifests come from (with addons.awsLoadBalancerController). Default: https://aws.github.io/eks-charts.")
+	an.Describe(&a.Repository, "A mirror of the chart's repository, as chartSources.cilium.repository. Default: none (give path instead).")
+	an.Describe(&a.Path, "A packaged chart, as chartSources.cilium.path. Default: none (give repository instead).")
+	an.Describe(&a.Crds, "Where the controller's CRD manifests (crds.yaml and gateway-crds.yaml, the chart's crds/ files) are read: an https:// URL under which each sits as <url>/<file>, or a local directory holding both (relative to the project directory, or absolute), whose files must be the release's own, byte for byte. Default: the controller's release tag on raw.githubusercontent.com.")
 }

@@ -28,9 +28,21 @@ import "github.com/pulumi/pulumi-go-provider/infer"
 
 `)
 	writeArgsType(&b, "PlatformArgs", "are the inputs of eks-cilium:index:Platform: the keys of a stack file, with the same names, descriptions and defaults (stackconfig.Config)", root, "")
+	holders := map[reflect.Type]int{}
+	root.Walk(func(f *Field) {
+		if f.Object != nil {
+			holders[f.Object.Type]++
+		}
+	})
 	for _, holder := range root.Objects() {
 		o := holder.Object
-		writeArgsType(&b, o.Type.Name(), "mirrors stackconfig."+o.Type.Name()+" for the component schema", o, holder.SchemaDescription())
+		desc := holder.SchemaDescription()
+		if holders[o.Type] > 1 {
+			// A type several keys hold (chartSources' entries): each key keeps its own
+			// description, and the type takes none of theirs.
+			desc = ""
+		}
+		writeArgsType(&b, o.Type.Name(), "mirrors stackconfig."+o.Type.Name()+" for the component schema", o, desc)
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
