@@ -37,8 +37,8 @@ func TestCheckChartSources_AcceptsEachForm(t *testing.T) {
 			Cilium:                    &stackconfig.ChartSource{Path: "charts/cilium-1.19.6.tgz"},
 			MetricsServer:             &stackconfig.ChartSource{Path: "./charts/metrics-server-3.13.1.tgz"},
 			AwsLoadBalancerController: &stackconfig.LoadBalancerControllerSource{Path: "/opt/charts/aws-load-balancer-controller-3.5.0.tgz", Crds: "/opt/charts/lbc-crds"},
-			Karpenter:                 &stackconfig.ChartSource{Path: "../shared/karpenter-1.14.1.tgz"},
-			KarpenterCrd:              &stackconfig.ChartSource{Path: "../shared/karpenter-crd-1.14.1.tgz"},
+			Karpenter:                 &stackconfig.ChartSource{Path: "../vendor/karpenter-1.14.1.tgz"},
+			KarpenterCrd:              &stackconfig.ChartSource{Path: "../vendor/karpenter-crd-1.14.1.tgz"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
