@@ -121,7 +121,7 @@ func TestSchema_PlatformIsAComponentWithDocumentedInputs(t *testing.T) {
 	if res.Description == "" {
 		t.Errorf("%s has no description", platformToken)
 	}
-	want := []string{"addons", "cilium", "cluster", "clusterMesh", "karpenter", "migration", "nodeGroups", "vpc"}
+	want := []string{"addons", "chartSources", "cilium", "cluster", "clusterMesh", "karpenter", "migration", "nodeGroups", "vpc"}
 	if got := keys(res.InputProperties); !slices.Equal(got, want) {
 		t.Errorf("inputs = %v, want %v", got, want)
 	}
@@ -178,6 +178,7 @@ func TestSchema_NestedTypesKeepCiliumAndStackKeyNames(t *testing.T) {
 		// Objects are references to their own types (no "type" of their own).
 		{"addons", map[string]string{"metricsServer": "", "awsLoadBalancerController": ""}, nil},
 		{"karpenter", map[string]string{"version": "string", "nodePools": "array"}, []string{"nodePools", "version"}},
+		{"chartSources", map[string]string{"cilium": "", "metricsServer": "", "awsLoadBalancerController": "", "karpenter": "", "karpenterCrd": ""}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.input, func(t *testing.T) {

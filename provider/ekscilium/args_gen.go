@@ -356,6 +356,7 @@ type ChartSource struct {
 
 // Annotate gives the schema ChartSource's descriptions and defaults.
 func (a *ChartSource) Annotate(an infer.Annotator) {
+	an.Describe(a, "One chart's source: exactly one of repository and path.")
 	an.Describe(&a.Repository, "A mirror of the chart's repository: an https:// Helm repository whose index.yaml lists the chart under its upstream name, or an oci:// registry prefix under which the chart sits as <prefix>/<chart name>, tagged with its version (a private ECR: oci://<account>.dkr.ecr.<region>.amazonaws.com/<namespace>). http:// is refused: Helm would fetch the chart unauthenticated and in clear. Default: none (give path instead).")
 	an.Describe(&a.Path, "A packaged chart on the machine that runs pulumi up, named <chart>-<version>.tgz as helm pull and helm package name it, relative to the project directory (where Pulumi.yaml is) or absolute. Its Chart.yaml must name the chart and the pinned version: the provider installs whatever version the archive holds. Default: none (give repository instead).")
 }

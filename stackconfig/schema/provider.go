@@ -39,8 +39,8 @@ import "github.com/pulumi/pulumi-go-provider/infer"
 		desc := holder.SchemaDescription()
 		if holders[o.Type] > 1 {
 			// A type several keys hold (chartSources' entries): each key keeps its own
-			// description, and the type takes none of theirs.
-			desc = ""
+			// description, and the type is described by its own doc comment.
+			desc = o.Doc
 		}
 		writeArgsType(&b, o.Type.Name(), "mirrors stackconfig."+o.Type.Name()+" for the component schema", o, desc)
 	}

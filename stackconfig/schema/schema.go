@@ -26,6 +26,8 @@ import (
 type Object struct {
 	Type   reflect.Type
 	Fields []*Field
+	// Doc is the type's doc comment as a description, for a type several keys hold.
+	Doc string
 }
 
 // Field is one key of the configuration as declared in package stackconfig.
@@ -84,7 +86,7 @@ func (o *Object) load(docs map[string]string, prefix string) error {
 			f.Default, f.DefaultValue = &d, stackconfig.DefaultOf(sf)
 		}
 		if elem := structOf(sf.Type); elem != nil {
-			f.Object = &Object{Type: elem}
+			f.Object = &Object{Type: elem, Doc: describe(elem.Name(), docs[elem.Name()])}
 			sub := f.Path + "."
 			if sf.Type.Kind() == reflect.Slice {
 				sub = f.Path + "[]."
@@ -199,7 +201,7 @@ func describe(goName, doc string) string {
 }
 
 // fieldDocs reads the doc comment of every struct field declared in the Go files of dir,
-// keyed "Type.Field".
+// keyed "Type.Field", and of every type declared on its own, keyed "Type".
 func fieldDocs(dir string) (map[string]string, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
@@ -220,6 +222,10 @@ func fieldDocs(dir string) (map[string]string, error) {
 			return nil, err
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
+			if d, ok := n.(*ast.GenDecl); ok && d.Tok == token.TYPE && len(d.Specs) == 1 {
+				docs[d.Specs[0].(*ast.TypeSpec).Name.Name] = d.Doc.Text()
+				return true
+			}
 			spec, ok := n.(*ast.TypeSpec)
 			if !ok {
 				return true
