@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/charts/lbcpolicy"
-	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/program"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/tests/chartmirror"
 	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"github.com/eks-cilium/eks-cilium/tests/localkube"
@@ -57,6 +58,10 @@ type LaneOptions struct {
 	StackFile string
 	// Cluster shapes the control plane.
 	Cluster localkube.Options
+	// ChartSources, when set, is the stack's eks-cilium:chartSources: the mirror then answers
+	// for the configured repositories (and the load balancer controller's CRD base) instead
+	// of the upstream ones of those charts.
+	ChartSources *stackconfig.ChartSourcesConfig
 }
 
 // NewLane starts a lane for the stack file stacks/Pulumi.<stack>.yaml (or opts.StackFile).
@@ -85,12 +90,7 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 	for _, n := range nodes {
 		l.Kubelets.AddNode(t, n)
 	}
-	l.Mirror = chartmirror.Start(t, chartsDir, []chartmirror.Repo{
-		{URL: charts.CiliumRepo, Charts: []string{charts.CiliumChart}},
-		{URL: charts.MetricsServerRepo, Charts: []string{charts.MetricsServerChart}},
-		{URL: charts.LoadBalancerControllerRepo, Charts: []string{charts.LoadBalancerControllerChart}},
-		{URL: karpenter.ChartRepo, Charts: []string{karpenter.ChartName, karpenter.CRDChart}},
-	}, lbcCRDFiles()...)
+	l.Mirror = chartmirror.Start(t, chartsDir, mirrorRepos(opts.ChartSources), lbcCRDFiles(opts.ChartSources)...)
 	l.Marker = localkube.NewMarker(t)
 	if opts.BeforeStack != nil {
 		opts.BeforeStack(l)
@@ -117,6 +117,17 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 		Fakes: enginetest.Options{RealKubernetes: true, Kubeconfig: l.Cluster.Kubeconfig},
 		Env:   env,
 	})
+	if opts.ChartSources != nil {
+		raw, err := json.Marshal(opts.ChartSources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var value map[string]any
+		if err := json.Unmarshal(raw, &value); err != nil {
+			t.Fatal(err)
+		}
+		l.Stack.EditConfig(func(c map[string]any) { c[stackconfig.KeyChartSources] = value })
+	}
 	// Helm waits for pods in real time; under a loaded machine an up takes minutes.
 	l.Stack.Timeout = 10 * time.Minute
 	t.Cleanup(func() {
@@ -135,15 +146,42 @@ func NewLane(t testing.TB, stack string, opts LaneOptions) *Lane {
 	return l
 }
 
+// mirrorRepos are the repositories the mirror answers for: each chart's upstream, or the
+// repository the stack configures for it (none for a local archive), the charts that share
+// one repository or registry prefix served together.
+func mirrorRepos(sources *stackconfig.ChartSourcesConfig) []chartmirror.Repo {
+	var out []chartmirror.Repo
+	for _, c := range charts.Charts {
+		url := c.Upstream
+		if src := sources.Source(c.Field); src != nil {
+			if src.Repository == "" {
+				continue
+			}
+			url = src.Repository
+		}
+		i := slices.IndexFunc(out, func(r chartmirror.Repo) bool { return r.URL == url })
+		if i < 0 {
+			out = append(out, chartmirror.Repo{URL: url})
+			i = len(out) - 1
+		}
+		out[i].Charts = append(out[i].Charts, c.Name)
+	}
+	return out
+}
+
 // lbcCRDFiles are the load balancer controller's CRD manifests, which the program applies
-// itself from their URLs at the release tag (charts/lbcpolicy): the mirror serves each from
-// the packaged chart's crds/, the same file (tests/chart checks their git blob hashes).
-func lbcCRDFiles() []chartmirror.File {
+// itself from their URLs (charts.LoadBalancerControllerCRDs: the release tag on
+// raw.githubusercontent.com, or the configured base): the mirror serves each from the packaged
+// chart's crds/, the same file (tests/chart checks their git blob hashes).
+func lbcCRDFiles(sources *stackconfig.ChartSourcesConfig) []chartmirror.File {
 	var out []chartmirror.File
 	for _, v := range lbcpolicy.ChartVersions() {
-		release, _ := lbcpolicy.ForChart(v)
-		for _, crd := range release.CRDs {
-			out = append(out, chartmirror.File{URL: crd.URL, Chart: charts.LoadBalancerControllerChart, Version: release.ChartVersion, Path: "crds/" + crd.Name})
+		crds, _ := charts.LoadBalancerControllerCRDs(v, sources.LoadBalancerController())
+		for _, crd := range crds {
+			if !strings.HasPrefix(crd.File, "https://") {
+				continue // a local directory: nothing to download
+			}
+			out = append(out, chartmirror.File{URL: crd.File, Chart: charts.LoadBalancerControllerChart, Version: v, Path: "crds/" + crd.Name})
 		}
 	}
 	return out

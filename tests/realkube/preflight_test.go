@@ -1,10 +1,14 @@
 package realkube
 
 import (
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/eks-cilium/eks-cilium/charts"
+	"github.com/eks-cilium/eks-cilium/stackconfig"
 	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
@@ -24,9 +28,15 @@ func preflightPods(p *corev1.Pod) bool {
 // are, the main release is upgraded to the target chart with upgradeCompatibility kept at the
 // first Cilium's minor. The next update with unchanged versions uninstalls the pre-flight
 // release and changes nothing else. The agent DaemonSet is never replaced.
+//
+// The stack takes every chart from where eks-cilium:chartSources says, as an air-gapped team
+// would: Cilium's from local archives (the main and the pre-flight release), metrics-server's
+// and the load balancer controller's from a mirror repository, the controller's CRDs from a
+// mirror base URL, Karpenter's two charts from a mirror OCI registry. The chart mirror answers
+// only for those; nothing is fetched from an upstream host.
 func TestRealKube_CiliumMinorUpgradeWaitsForThePreflightCheck(t *testing.T) {
 	t.Parallel() // a control plane of its own: see doc.go
-	l := NewLane(t, "dev", LaneOptions{})
+	l := NewLane(t, "dev", LaneOptions{ChartSources: mirroredSources(t, "1.19.6")})
 	l.Stack.MustSucceed("first up", l.Stack.Up())
 	dsUID := l.agentDaemonSetUID(t)
 	before := l.Releases(charts.Namespace)[charts.CiliumRelease]
@@ -44,6 +54,8 @@ func TestRealKube_CiliumMinorUpgradeWaitsForThePreflightCheck(t *testing.T) {
 	}()
 	l.Stack.EditConfig(func(c map[string]any) {
 		enginetest.CiliumConfig(c)["version"] = "1.20.0"
+		// The archive named for the pinned version (chartSources.cilium.path).
+		c[stackconfig.KeyChartSources].(map[string]any)["cilium"] = map[string]any{"path": sharedChart(t, "cilium-1.20.0.tgz")}
 	})
 	done := make(chan enginetest.Operation, 1)
 	start := time.Now()
@@ -124,4 +136,62 @@ func TestRealKube_CiliumMinorUpgradeWaitsForThePreflightCheck(t *testing.T) {
 		t.Errorf("the agent DaemonSet's uid changed: %s -> %s", dsUID, got)
 	}
 	l.requireAllDeployed(t, "after the upgrade")
+
+	// Every download came from the configured mirrors; Cilium's none at all.
+	var fromMirror []string
+	for _, r := range l.Mirror.Requests() {
+		for _, upstream := range []string{"helm.cilium.io", "kubernetes-sigs.github.io", "aws.github.io", "public.ecr.aws", "raw.githubusercontent.com"} {
+			if strings.Contains(r, upstream) {
+				t.Errorf("a request to upstream %s: %s", upstream, r)
+			}
+		}
+		if strings.HasPrefix(r, "200 GET ") {
+			fromMirror = append(fromMirror, r)
+		}
+	}
+	for _, want := range []string{mirrorHost + "/metrics-server/metrics-server-3.13.1.tgz", mirrorHost + "/eks-charts/aws-load-balancer-controller-3.5.0.tgz",
+		mirrorHost + "/lbc/v3.5.0/crds.yaml", mirrorHost + "/lbc/v3.5.0/gateway-crds.yaml",
+		registryHost + "/v2/charts/karpenter/blobs/", registryHost + "/v2/charts/karpenter-crd/blobs/"} {
+		if !slices.ContainsFunc(fromMirror, func(r string) bool { return strings.Contains(r, want) }) {
+			t.Errorf("no download of %s from the mirror:\n  %s", want, strings.Join(fromMirror, "\n  "))
+		}
+	}
+	for _, r := range fromMirror {
+		if strings.Contains(r, "cilium") {
+			t.Errorf("Cilium's chart was downloaded, want it read from the local archive: %s", r)
+		}
+	}
+}
+
+// The hosts of the mirror the sources scenario configures (RFC 2606 names: the chart mirror
+// answers for them).
+const (
+	mirrorHost   = "charts.mirror.example.com"
+	registryHost = "registry.mirror.example.com"
+)
+
+// sharedChart is the absolute path of a published chart archive in ../shared/charts: the
+// inline program and the provider run in different directories, so a configured path is
+// absolute here.
+func sharedChart(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join(enginetest.RepoRoot(t), "..", "shared", "charts", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mirroredSources are chart sources an air-gapped team would configure: Cilium from a local
+// archive, the other charts from an https mirror and an OCI registry of their own.
+func mirroredSources(t *testing.T, ciliumVersion string) *stackconfig.ChartSourcesConfig {
+	return &stackconfig.ChartSourcesConfig{
+		Cilium:        &stackconfig.ChartSource{Path: sharedChart(t, "cilium-"+ciliumVersion+".tgz")},
+		MetricsServer: &stackconfig.ChartSource{Repository: "https://" + mirrorHost + "/metrics-server"},
+		AwsLoadBalancerController: &stackconfig.LoadBalancerControllerSource{
+			Repository: "https://" + mirrorHost + "/eks-charts", Crds: "https://" + mirrorHost + "/lbc/v3.5.0",
+		},
+		Karpenter:    &stackconfig.ChartSource{Repository: "oci://" + registryHost + "/charts"},
+		KarpenterCrd: &stackconfig.ChartSource{Repository: "oci://" + registryHost + "/charts"},
+	}
 }
