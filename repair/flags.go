@@ -17,7 +17,7 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Stack, "stack", "", "the stack to repair (required)")
 	fs.StringVar(&o.Dir, "dir", ".", "the Pulumi project's directory (holding Pulumi.yaml)")
 	fs.BoolVar(&o.Yes, "yes", false, "do the repair (without it, repair only prints what it would do)")
-	fs.BoolVar(&o.ForceUnlock, "force-unlock", false, "clear a lock held by an update on another host, once you know that update is gone")
+	fs.BoolVar(&o.ForceUnlock, "force-unlock", false, "clear a lock repair cannot judge (written on another host, or an update in progress on the Pulumi service), once you know that update is gone")
 	fs.BoolVar(&o.ClearPendingCreates, "clear-pending-creates", false,
 		"clear interrupted creates of resources other than Helm releases, once you have checked they do not exist or imported them")
 	if err := fs.Parse(args); err != nil {

@@ -31,11 +31,13 @@ type Options struct {
 	// Dir is the project's directory (the one holding Pulumi.yaml).
 	Dir string
 	// Env is added to the environment of the Pulumi CLI repair runs (the backend, the
-	// passphrase); the process's own environment is passed on as well.
+	// passphrase); the process's own environment is passed on as well. The lock of an s3://
+	// backend is read in this process, with this process's AWS environment.
 	Env map[string]string
 	// Yes carries the plan out; otherwise repair only prints it.
 	Yes bool
-	// ForceUnlock clears a lock held by an update on another host (triage.Inputs).
+	// ForceUnlock clears a lock whose update repair cannot see: written on another host, or
+	// an update in progress on the Pulumi service (triage.Inputs).
 	ForceUnlock bool
 	// ClearPendingCreates clears pending creates of resources other than Helm releases.
 	ClearPendingCreates bool
@@ -108,11 +110,16 @@ func run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	lock, err := readLock(who.URL, string(project.Name), o.Stack)
+	lock, where, err := readLock(ctx, who.URL, string(project.Name), o.Stack, func(ctx context.Context) ([]auto.StackSummary, error) {
+		return ws.ListStacks(ctx)
+	})
 	if err != nil {
 		return err
 	}
-	if orphans := orphanPlugins(who.URL); len(orphans) > 0 {
+	fmt.Fprintf(o.Out, "Backend %s; lock read from %s\n", redact(who.URL), where)
+	orphans := orphanPlugins(who.URL)
+	fmt.Fprintf(o.Out, "Plugins: %s\n", pluginsSeen(orphans))
+	if len(orphans) > 0 {
 		// A plugin that outlived its CLI may still be changing the cluster: as good as a
 		// running update.
 		why := "the plugins of an update whose CLI is gone still run, and may still be changing the cluster: " + strings.Join(orphans, ", ") +
@@ -395,4 +402,15 @@ func adopt(ctx context.Context, stackName string, proj projectInfo, s triage.Ste
 		optimport.Protect(false),
 	)
 	return err
+}
+
+// pluginsSeen says what the search for orphaned plugins saw: this host's processes only, so
+// an update that ran elsewhere (a CI runner, with an s3:// or Pulumi service backend) may
+// have left plugins running there that nobody here can see.
+func pluginsSeen(orphans []string) string {
+	if len(orphans) > 0 {
+		return fmt.Sprintf("%d left running on this host by an update whose CLI is gone", len(orphans))
+	}
+	return "none left running on this host (repair sees this host's processes only: " +
+		"an update that ran on another machine may have left its plugins running there)"
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -27,108 +26,6 @@ func TestProgramReleases_AreTheComponentsReleases(t *testing.T) {
 	} {
 		if got, ok := programReleases[key]; !ok || got != chart {
 			t.Errorf("programReleases[%q] = %q, %v; want %q", key, got, ok, chart)
-		}
-	}
-}
-
-// writeLock writes a lock file as the file backend does (backend/diy/lock.go).
-func writeLock(t *testing.T, root, stackPath string, l lockFile) {
-	t.Helper()
-	dir := filepath.Join(root, ".pulumi", "locks", stackPath)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := json.Marshal(l)
-	if err := os.WriteFile(filepath.Join(dir, "5f0c2b7e-lock.json"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// deadPid is the pid of a process that has ended.
-func deadPid(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd.Process.Pid
-}
-
-// livePulumi starts a process whose program is named pulumi (a copy of sleep).
-func livePulumi(t *testing.T) int {
-	t.Helper()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "pulumi")
-	data, err := os.ReadFile(sleep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "60")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd.Process.Pid
-}
-
-func TestReadLock_TellsDeadLiveAndForeignHolders(t *testing.T) {
-	host, _ := os.Hostname()
-	tests := []struct {
-		name      string
-		stackPath string // under .pulumi/locks; "" writes none
-		lock      func(t *testing.T) lockFile
-		want      triage.LockState
-		why       string
-	}{
-		{"no lock", "", nil, triage.LockNone, ""},
-		{"a lock whose process ended", "organization/eks-cilium/dev",
-			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
-			triage.LockDead, "no longer runs on this host"},
-		{"a lock of a running pulumi", "organization/eks-cilium/dev",
-			func(t *testing.T) lockFile { return lockFile{Pid: livePulumi(t), Username: "me", Hostname: host} },
-			triage.LockLive, "is a running pulumi"},
-		{"a lock whose pid now belongs to another program", "organization/eks-cilium/dev",
-			func(t *testing.T) lockFile { return lockFile{Pid: os.Getpid(), Username: "me", Hostname: host} },
-			triage.LockDead, "no longer runs"},
-		{"a lock of another host", "organization/eks-cilium/dev",
-			func(t *testing.T) lockFile { return lockFile{Pid: 1, Username: "ci", Hostname: "runner-" + host} },
-			triage.LockUnknown, "cannot see whether it still runs"},
-		{"a lock in the legacy layout", "dev",
-			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
-			triage.LockDead, ""},
-		{"another stack's lock", "organization/eks-cilium/prod",
-			func(t *testing.T) lockFile { return lockFile{Pid: deadPid(t), Username: "ci", Hostname: host} },
-			triage.LockNone, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			root := t.TempDir()
-			if tt.stackPath != "" {
-				l := tt.lock(t)
-				l.Timestamp = time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)
-				writeLock(t, root, tt.stackPath, l)
-			}
-			got, err := readLock("file://"+root, "eks-cilium", "dev")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.State != tt.want || !strings.Contains(got.Why, tt.why) {
-				t.Errorf("readLock = %v (%s; %s), want %v saying %q", got.State, got.Holder, got.Why, tt.want, tt.why)
-			}
-		})
-	}
-}
-
-func TestReadLock_RefusesBackendsItCannotRead(t *testing.T) {
-	for _, url := range []string{"https://api.pulumi.com", "s3://bucket/state"} {
-		if _, err := readLock(url, "eks-cilium", "dev"); err == nil || !strings.Contains(err.Error(), "file://") {
-			t.Errorf("readLock(%s) = %v, want an error saying it reads file:// backends", url, err)
 		}
 	}
 }

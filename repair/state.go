@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/eks-cilium/eks-cilium/repair/triage"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -198,74 +195,6 @@ func clearPendingOperations(ctx context.Context, stack auto.Stack, s *state) err
 	return nil
 }
 
-// lockFile is one lock of a file:// backend (pulumi/pulumi pkg/v3 backend/diy/lock.go,
-// lockContent: the update's pid, user, host and start).
-type lockFile struct {
-	Pid       int       `json:"pid"`
-	Username  string    `json:"username"`
-	Hostname  string    `json:"hostname"`
-	Timestamp time.Time `json:"timestamp"`
-}
-
-// readLock finds the stack's lock in a file:// backend. The backend keeps one file per
-// holder under .pulumi/locks/<stack's fully qualified name>/ (backend/diy/lock.go,
-// stackLockDir), in the project layout organization/<project>/<stack>, in the legacy layout
-// <stack>. Other backends keep their locks where repair cannot read them: LockUnknown when
-// the backend says an update is in progress is not knowable here, so repair refuses them.
-func readLock(backendURL, project, stack string) (triage.Lock, error) {
-	u, err := url.Parse(backendURL)
-	if err != nil || u.Scheme != "file" {
-		return triage.Lock{}, fmt.Errorf("repair reads the stack's lock from a file:// backend (the one this project deploys with); the backend is %q: "+
-			"check `pulumi cancel` and `pulumi stack export` by hand", backendURL)
-	}
-	root := filepath.FromSlash(u.Path)
-	if strings.HasPrefix(root, "~") {
-		home, _ := os.UserHomeDir()
-		root = filepath.Join(home, root[1:])
-	}
-	var files []string
-	for _, pattern := range []string{
-		filepath.Join(root, ".pulumi", "locks", "*", project, stack, "*.json"),
-		filepath.Join(root, ".pulumi", "locks", stack, "*.json"),
-	} {
-		m, _ := filepath.Glob(pattern)
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		return triage.Lock{State: triage.LockNone}, nil
-	}
-	sort.Strings(files)
-	host, _ := os.Hostname()
-	lock := triage.Lock{State: triage.LockDead}
-	var holders, whys []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return triage.Lock{}, err
-		}
-		var l lockFile
-		if err := json.Unmarshal(data, &l); err != nil {
-			return triage.Lock{}, fmt.Errorf("lock %s: %w", f, err)
-		}
-		holders = append(holders, fmt.Sprintf("%s@%s, pid %d, since %s", l.Username, l.Hostname, l.Pid, l.Timestamp.UTC().Format(time.RFC3339)))
-		switch {
-		case l.Hostname != host:
-			whys = append(whys, fmt.Sprintf("host %s is not this one (%s), so repair cannot see whether it still runs", l.Hostname, host))
-			if lock.State != triage.LockLive {
-				lock.State = triage.LockUnknown
-			}
-		case pulumiRuns(l.Pid):
-			whys = append(whys, fmt.Sprintf("process %d on this host is a running pulumi", l.Pid))
-			lock.State = triage.LockLive
-		default:
-			whys = append(whys, fmt.Sprintf("process %d no longer runs on this host", l.Pid))
-		}
-	}
-	lock.Holder = strings.Join(holders, "; ")
-	lock.Why = strings.Join(whys, "; ")
-	return lock, nil
-}
-
 // pulumiRuns reports whether pid is a running process whose program is pulumi: a pid the
 // system gave to another program since does not hold the lock.
 func pulumiRuns(pid int) bool {
@@ -293,8 +222,9 @@ func pulumiRuns(pid int) bool {
 // running, and a provider plugin goes on with what it was doing (a Helm install finishes
 // behind the state's back). A plugin is the backend's when its environment carries the same
 // PULUMI_BACKEND_URL (the CLI passes its environment on); it is orphaned when its parent is
-// not a pulumi process. Only this host's processes are visible (Linux /proc); elsewhere none
-// are found.
+// not a pulumi process. Only this host's processes are visible (Linux /proc; elsewhere none
+// are found): the plugins of an update that ran on another machine (a CI runner, with an s3://
+// or Pulumi service backend) are out of sight, and run says so.
 func orphanPlugins(backendURL string) []string {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {

@@ -6,7 +6,9 @@
 //	go run ./cmd/repair -stack NAME [-yes] [-dir DIR] [-force-unlock] [-clear-pending-creates]
 //
 // It runs the Pulumi CLI on PATH with the environment it is given (PULUMI_BACKEND_URL,
-// PULUMI_CONFIG_PASSPHRASE), as `pulumi up` does.
+// PULUMI_CONFIG_PASSPHRASE), as `pulumi up` does. It reads the stack's lock itself from a
+// file:// or s3:// backend (the lock files, with the AWS credentials of its environment) and
+// from the Pulumi service (its stack list); other backends are refused with the manual way.
 //
 // Exit status: 0 nothing to repair, the plan printed, or the repair done; 1 an error (nothing
 // or part done: the output says what); 2 usage error; 3 refused (nothing done).
