@@ -118,7 +118,7 @@ func PulumiEksNodeSecurityGroup(platform string) string { return platform + "-no
 // A new named resource is one more line here: Check in package rules and the tests pick it up.
 func For(platform string, cfg stackconfig.Config) []Name {
 	cluster := cfg.ClusterName()
-	platformKey, clusterKey := PlatformKey(platform, cfg), stackconfig.KeyCluster+".name"
+	platformKey, clusterKey := PlatformKey(platform, cfg), stackconfig.KeyClusterName
 	names := []Name{
 		{What: "EKS cluster name", Value: cluster, Max: eksClusterMax, Source: "EKS CreateCluster: 1 to 100 characters",
 			Key: clusterKey, KeyValue: cluster},
@@ -183,7 +183,7 @@ func AutonamedRole(what, resourceName, key, keyValue string, clusterPart bool) N
 // cluster name when the Platform is named after the cluster, as the program does.
 func PlatformKey(platform string, cfg stackconfig.Config) string {
 	if platform == cfg.ClusterName() {
-		return stackconfig.KeyCluster + ".name"
+		return stackconfig.KeyClusterName
 	}
 	return "platform.NewPlatform name"
 }

@@ -152,7 +152,7 @@ func CheckCiliumExtra(extra map[string]any) error {
 		for key, why := range ciliumDesignKeys {
 			if leaf.path == key || strings.HasPrefix(leaf.path, key+".") {
 				probs = append(probs, stackconfig.Problem{
-					Key:   stackconfig.KeyCilium + ".values." + leaf.path,
+					Key:   stackconfig.KeyCiliumValues + "." + leaf.path,
 					Value: fmt.Sprint(leaf.value),
 					Rule:  "may not be overridden: " + why,
 					Fix:   "remove it from eks-cilium:cilium.values",

@@ -110,13 +110,13 @@ func checkLocalCRDs(cfg stackconfig.Config, facts *LocalFacts) stackconfig.Probl
 func (c Chart) VersionKey() string {
 	switch c.Field {
 	case stackconfig.ChartSourceCilium:
-		return stackconfig.KeyCilium + ".version"
+		return stackconfig.KeyCiliumVersion
 	case stackconfig.ChartSourceMetricsServer:
-		return stackconfig.KeyAddons + ".metricsServer.version"
+		return stackconfig.KeyAddonsMetricsServerVersion
 	case stackconfig.ChartSourceLoadBalancerController:
-		return stackconfig.KeyAddons + ".awsLoadBalancerController.version"
+		return stackconfig.KeyAddonsAwsLoadBalancerControllerVersion
 	}
-	return stackconfig.KeyKarpenter + ".version"
+	return stackconfig.KeyKarpenterVersion
 }
 
 func short(hash string) string {

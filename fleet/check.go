@@ -12,20 +12,20 @@ import (
 
 // Keys the mesh problems name, as a user writes them in a member's stack file.
 const (
-	keyID           = stackconfig.KeyClusterMeshID
+	keyID           = stackconfig.KeyClusterMeshId
 	keyPeers        = stackconfig.KeyClusterMeshPeers
-	keyMaxConnected = stackconfig.KeyClusterMeshMaxConnected
+	keyMaxConnected = stackconfig.KeyClusterMeshMaxConnectedClusters
 	keyConnectivity = stackconfig.KeyClusterMeshConnectivity
-	keyTGW          = stackconfig.KeyClusterMeshTransitGatewayID
-	keyName         = stackconfig.KeyCluster + ".name"
-	keyServiceCidr  = stackconfig.KeyCluster + ".serviceCidr"
-	keyVpcCidr      = stackconfig.KeyVpc + ".cidr"
-	keyPool         = stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
-	keyTunnel       = stackconfig.KeyCilium + ".tunnelProtocol"
-	keyEncryption   = stackconfig.KeyCilium + ".encryption"
-	keyVersion      = stackconfig.KeyCilium + ".version"
-	keyMTU          = stackconfig.KeyCilium + ".values.MTU"
-	keyLBC          = stackconfig.KeyAddons + ".awsLoadBalancerController"
+	keyTGW          = stackconfig.KeyClusterMeshTransitGatewayId
+	keyName         = stackconfig.KeyClusterName
+	keyServiceCidr  = stackconfig.KeyClusterServiceCidr
+	keyVpcCidr      = stackconfig.KeyVpcCidr
+	keyPool         = stackconfig.KeyCiliumClusterPoolIPv4PodCIDRList
+	keyTunnel       = stackconfig.KeyCiliumTunnelProtocol
+	keyEncryption   = stackconfig.KeyCiliumEncryption
+	keyVersion      = stackconfig.KeyCiliumVersion
+	keyMTU          = stackconfig.KeyCiliumValues + ".MTU"
+	keyLBC          = stackconfig.KeyAddonsAwsLoadBalancerController
 )
 
 // Path MTUs between members' nodes (EC2 user guide, "Network maximum transmission unit (MTU)

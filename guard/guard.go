@@ -123,10 +123,10 @@ func FromOutputs(outputs map[string]any) (*Deployed, error) {
 // prev == nil (first deployment) refuses nothing.
 func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error) {
 	if cfg.Cilium.AllowPoolRewrite {
-		warnings = append(warnings, stackconfig.KeyCilium+".allowPoolRewrite is true: changes to the pod pool, mask size and IPAM/routing mode are NOT refused. Only for a cluster being recreated; set it back to false afterwards.")
+		warnings = append(warnings, stackconfig.KeyCiliumAllowPoolRewrite+" is true: changes to the pod pool, mask size and IPAM/routing mode are NOT refused. Only for a cluster being recreated; set it back to false afterwards.")
 	}
 	if cfg.Cluster.AllowClusterReplacement {
-		warnings = append(warnings, stackconfig.KeyCluster+".allowClusterReplacement is true: changes of VPC CIDR, service CIDR or cluster name, which replace the EKS cluster and everything in it, are NOT refused.")
+		warnings = append(warnings, stackconfig.KeyClusterAllowClusterReplacement+" is true: changes of VPC CIDR, service CIDR or cluster name, which replace the EKS cluster and everything in it, are NOT refused.")
 	}
 	if prev == nil {
 		return warnings, nil
@@ -140,14 +140,14 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 		pool = append(pool, stackconfig.Problem{
 			Key: stackconfig.KeyCilium + " (ipam.mode)", Value: fmt.Sprintf("%s (deployed: %s)", IpamMode, prev.IpamMode),
 			Rule: "the IPAM mode of a running cluster cannot change: existing pods keep addresses the new mode does not know, and nodes lose their pod CIDRs",
-			Fix:  "recreate the cluster (set " + stackconfig.KeyCilium + ".allowPoolRewrite: true while doing so)",
+			Fix:  "recreate the cluster (set " + stackconfig.KeyCiliumAllowPoolRewrite + ": true while doing so)",
 		})
 	}
 	if prev.RoutingMode != RoutingMode {
 		pool = append(pool, stackconfig.Problem{
 			Key: stackconfig.KeyCilium + " (routingMode)", Value: fmt.Sprintf("%s (deployed: %s)", RoutingMode, prev.RoutingMode),
 			Rule: "switching routing mode on a running cluster drops pod-to-pod traffic between nodes until every agent restarts, and native routing needs VPC routes this project does not create",
-			Fix:  "recreate the cluster (set " + stackconfig.KeyCilium + ".allowPoolRewrite: true while doing so)",
+			Fix:  "recreate the cluster (set " + stackconfig.KeyCiliumAllowPoolRewrite + ": true while doing so)",
 		})
 	}
 	replace := func(key, now, was, what string) {
@@ -155,7 +155,7 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 			cluster = append(cluster, stackconfig.Problem{
 				Key: key, Value: fmt.Sprintf("%s (deployed: %s)", now, was),
 				Rule: what + " replaces the EKS cluster: every node, pod, load balancer and volume attachment in it is recreated",
-				Fix:  "revert it; or, to really rebuild the cluster, set " + stackconfig.KeyCluster + ".allowClusterReplacement: true",
+				Fix:  "revert it; or, to really rebuild the cluster, set " + stackconfig.KeyClusterAllowClusterReplacement + ": true",
 			})
 		}
 	}
@@ -165,9 +165,9 @@ func Check(prev *Deployed, cfg stackconfig.Config) (warnings []string, err error
 	meshWarnings, meshRefusals := checkMesh(prev, cfg)
 	warnings = append(warnings, meshWarnings...)
 	refusedAlways = append(refusedAlways, meshRefusals...)
-	replace(stackconfig.KeyVpc+".cidr", cfg.Vpc.Cidr, prev.VpcCidr, "changing the VPC CIDR")
-	replace(stackconfig.KeyCluster+".serviceCidr", cfg.Cluster.ServiceCidr, prev.ServiceCidr, "changing the service CIDR")
-	replace(stackconfig.KeyCluster+".name", cfg.ClusterName(), prev.ClusterName, "renaming the cluster")
+	replace(stackconfig.KeyVpcCidr, cfg.Vpc.Cidr, prev.VpcCidr, "changing the VPC CIDR")
+	replace(stackconfig.KeyClusterServiceCidr, cfg.Cluster.ServiceCidr, prev.ServiceCidr, "changing the service CIDR")
+	replace(stackconfig.KeyClusterName, cfg.ClusterName(), prev.ClusterName, "renaming the cluster")
 
 	refused := refusedAlways
 	if !cfg.Cilium.AllowPoolRewrite {
@@ -205,7 +205,7 @@ func checkKubeProxy(prev *Deployed, cfg stackconfig.Config) *stackconfig.Problem
 	if prev.KubeProxyReplacement == nil || *prev.KubeProxyReplacement == cfg.Cluster.KubeProxyReplacement || cfg.ClusterName() != prev.ClusterName {
 		return nil
 	}
-	key := stackconfig.KeyCluster + ".kubeProxyReplacement"
+	key := stackconfig.KeyClusterKubeProxyReplacement
 	value := fmt.Sprintf("%v (deployed: %v)", cfg.Cluster.KubeProxyReplacement, *prev.KubeProxyReplacement)
 	steps := func(want bool) string {
 		return fmt.Sprintf("keep %s: %v on this cluster. To switch, build a new cluster with %v: either a new stack "+
@@ -235,7 +235,7 @@ func checkKubeProxy(prev *Deployed, cfg stackconfig.Config) *stackconfig.Problem
 // part of the rule because Cilium's operator hands out node CIDRs from the first pool with
 // room, so a reorder silently changes where new nodes' pods live; it is refused like an edit.
 func checkPool(prev *Deployed, cfg stackconfig.Config) stackconfig.Problems {
-	key := stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
+	key := stackconfig.KeyCiliumClusterPoolIPv4PodCIDRList
 	now := cfg.Cilium.ClusterPoolIPv4PodCIDRList
 	var probs stackconfig.Problems
 	for i, was := range prev.PodCidrs {
@@ -244,7 +244,7 @@ func checkPool(prev *Deployed, cfg stackconfig.Config) stackconfig.Problems {
 			probs = append(probs, stackconfig.Problem{
 				Key: fmt.Sprintf("%s[%d]", key, i), Value: fmt.Sprintf("(removed; deployed: %s)", was),
 				Rule: "removing a pod CIDR from a running cluster is unsupported by Cilium: nodes keep pod CIDRs from it and the operator can hand them out again, so pods get duplicate or unroutable addresses",
-				Fix:  "keep " + was + " in the list at position " + fmt.Sprint(i) + "; to shrink the pool, recreate the cluster with " + stackconfig.KeyCilium + ".allowPoolRewrite: true",
+				Fix:  "keep " + was + " in the list at position " + fmt.Sprint(i) + "; to shrink the pool, recreate the cluster with " + stackconfig.KeyCiliumAllowPoolRewrite + ": true",
 			})
 		case now[i] != was:
 			probs = append(probs, stackconfig.Problem{
@@ -256,9 +256,9 @@ func checkPool(prev *Deployed, cfg stackconfig.Config) stackconfig.Problems {
 	}
 	if cfg.Cilium.ClusterPoolIPv4MaskSize != prev.MaskSize {
 		probs = append(probs, stackconfig.Problem{
-			Key: stackconfig.KeyCilium + ".clusterPoolIPv4MaskSize", Value: fmt.Sprintf("%d (deployed: %d)", cfg.Cilium.ClusterPoolIPv4MaskSize, prev.MaskSize),
+			Key: stackconfig.KeyCiliumClusterPoolIPv4MaskSize, Value: fmt.Sprintf("%d (deployed: %d)", cfg.Cilium.ClusterPoolIPv4MaskSize, prev.MaskSize),
 			Rule: "the per-node mask size of a running cluster cannot change: existing nodes keep their CIDRs of the old size and new ones are cut differently from the same pool, overlapping them",
-			Fix:  "keep " + fmt.Sprint(prev.MaskSize) + "; for more pod IPs per node append a pool in a new cluster, or recreate this one with " + stackconfig.KeyCilium + ".allowPoolRewrite: true",
+			Fix:  "keep " + fmt.Sprint(prev.MaskSize) + "; for more pod IPs per node append a pool in a new cluster, or recreate this one with " + stackconfig.KeyCiliumAllowPoolRewrite + ": true",
 		})
 	}
 	return probs

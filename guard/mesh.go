@@ -47,14 +47,14 @@ func checkMesh(prev *Deployed, cfg stackconfig.Config) (warnings []string, refus
 	case m != nil && was != nil:
 		if m.Id != was.ID {
 			refused = append(refused, stackconfig.Problem{
-				Key: stackconfig.KeyClusterMeshID, Value: fmt.Sprintf("%d (deployed: %d)", m.Id, was.ID),
+				Key: stackconfig.KeyClusterMeshId, Value: fmt.Sprintf("%d (deployed: %d)", m.Id, was.ID),
 				Rule: "the cluster ID of a running mesh member cannot change: Cilium derives every security identity from it and its peers know it by it",
 				Fix:  fmt.Sprintf("keep %d; to renumber, take the cluster out of the mesh (remove %s here and from every peer, update all), then join it again with the new ID and restart all workloads", was.ID, stackconfig.KeyClusterMesh),
 			})
 		}
 		if m.MaxConnectedClusters != was.MaxConnectedClusters {
 			refused = append(refused, stackconfig.Problem{
-				Key: stackconfig.KeyClusterMeshMaxConnected, Value: fmt.Sprintf("%d (deployed: %d)", m.MaxConnectedClusters, was.MaxConnectedClusters),
+				Key: stackconfig.KeyClusterMeshMaxConnectedClusters, Value: fmt.Sprintf("%d (deployed: %d)", m.MaxConnectedClusters, was.MaxConnectedClusters),
 				Rule: "cannot be changed on a running cluster (Cilium chart values.yaml, clustermesh.maxConnectedClusters): it splits the identity space between cluster ID and identity",
 				Fix:  fmt.Sprintf("keep %d; a mesh with another value is a mesh of new clusters", was.MaxConnectedClusters),
 			})

@@ -16,7 +16,7 @@ import (
 // cluster starts at install.
 func CheckMigration(prev *Deployed, cfg stackconfig.Config) stackconfig.Problems {
 	want := migration.Phase(cfg)
-	keyExisting := stackconfig.KeyCluster + ".existing"
+	keyExisting := stackconfig.KeyClusterExisting
 	// Stacks deployed before clusterExisting was exported all created their clusters.
 	if was := prev != nil && prev.Existing != nil && *prev.Existing; prev != nil && was != cfg.Cluster.Existing {
 		rule := "a stack that created its cluster cannot adopt one: the created cluster and everything in it would be deleted"

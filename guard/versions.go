@@ -139,9 +139,9 @@ func stringMap(outputs map[string]any, key string, bad *[]string) map[string]str
 }
 
 const (
-	keyClusterVersion = stackconfig.KeyCluster + ".version"
-	keyCiliumVersion  = stackconfig.KeyCilium + ".version"
-	keyAllowRollback  = stackconfig.KeyCluster + ".allowVersionRollback"
+	keyClusterVersion = stackconfig.KeyClusterVersion
+	keyCiliumVersion  = stackconfig.KeyCiliumVersion
+	keyAllowRollback  = stackconfig.KeyClusterAllowVersionRollback
 )
 
 // NodeVersion is the Kubernetes minor a deployed node group runs: its own output, or the

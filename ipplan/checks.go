@@ -14,13 +14,13 @@ import (
 
 // Config keys as a user writes them; Problems name these.
 const (
-	keyVpcCidr           = stackconfig.KeyVpc + ".cidr"
-	keyVpcAZs            = stackconfig.KeyVpc + ".availabilityZones"
-	keyVpcAZNames        = stackconfig.KeyVpc + ".availabilityZoneNames"
-	keyServiceCidr       = stackconfig.KeyCluster + ".serviceCidr"
-	keyPublicAccessCidrs = stackconfig.KeyCluster + ".publicAccessCidrs"
-	keyPodCIDRs          = stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
-	keyMaskSize          = stackconfig.KeyCilium + ".clusterPoolIPv4MaskSize"
+	keyVpcCidr           = stackconfig.KeyVpcCidr
+	keyVpcAZs            = stackconfig.KeyVpcAvailabilityZones
+	keyVpcAZNames        = stackconfig.KeyVpcAvailabilityZoneNames
+	keyServiceCidr       = stackconfig.KeyClusterServiceCidr
+	keyPublicAccessCidrs = stackconfig.KeyClusterPublicAccessCidrs
+	keyPodCIDRs          = stackconfig.KeyCiliumClusterPoolIPv4PodCIDRList
+	keyMaskSize          = stackconfig.KeyCiliumClusterPoolIPv4MaskSize
 )
 
 // Limits set by AWS, EKS and Cilium.
@@ -206,7 +206,7 @@ func (c *checker) checkPublicAccessCIDRs() {
 	// createCore throws on the combination), so a list the user wrote would be dropped unseen.
 	if cl := c.cfg.Cluster; !cl.EndpointPublicAccess && !slices.Equal(cl.PublicAccessCidrs, stackconfig.Defaults().Cluster.PublicAccessCidrs) {
 		c.warn(keyPublicAccessCidrs, strings.Join(cl.PublicAccessCidrs, ", "),
-			"is ignored: "+stackconfig.KeyCluster+".endpointPublicAccess is false, so the API endpoint has no public side to restrict and no CIDRs are sent")
+			"is ignored: "+stackconfig.KeyClusterEndpointPublicAccess+" is false, so the API endpoint has no public side to restrict and no CIDRs are sent")
 	}
 }
 
@@ -414,7 +414,7 @@ func (c *checker) envoyNote() string {
 	if c.envoyBy == "" {
 		return ""
 	}
-	return ", one of them Envoy's ingress IP because " + stackconfig.KeyCilium + ".values." + c.envoyBy + " is set"
+	return ", one of them Envoy's ingress IP because " + stackconfig.KeyCiliumValues + "." + c.envoyBy + " is set"
 }
 
 func (c *checker) envoyReservation() string {

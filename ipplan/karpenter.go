@@ -197,7 +197,7 @@ func mebibytesCeil(s string) (int64, bool) {
 	return (q.Value() + (1 << 20) - 1) >> 20, true
 }
 
-var keyNodePools = stackconfig.KeyKarpenter + ".nodePools"
+var keyNodePools = stackconfig.KeyKarpenterNodePools
 
 func nodePoolKey(i int, field string) string { return at(keyNodePools, i) + "." + field }
 

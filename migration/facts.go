@@ -96,15 +96,15 @@ type Cilium struct {
 
 // Keys the live checks name.
 const (
-	keyExisting         = stackconfig.KeyCluster + ".existing"
-	keyServiceCidr      = stackconfig.KeyCluster + ".serviceCidr"
-	keyClusterVersion   = stackconfig.KeyCluster + ".version"
-	keyVpcID            = stackconfig.KeyVpc + ".id"
-	keyPool             = stackconfig.KeyCilium + ".clusterPoolIPv4PodCIDRList"
-	KeyPhase            = stackconfig.KeyMigration + ".phase"
-	keyLegacyGroups     = stackconfig.KeyMigration + ".legacyNodeGroups"
-	keyAwsNode          = stackconfig.KeyMigration + ".awsNode"
-	keyLegacySecurityGs = stackconfig.KeyMigration + ".legacySecurityGroupIds"
+	keyExisting         = stackconfig.KeyClusterExisting
+	keyServiceCidr      = stackconfig.KeyClusterServiceCidr
+	keyClusterVersion   = stackconfig.KeyClusterVersion
+	keyVpcID            = stackconfig.KeyVpcId
+	keyPool             = stackconfig.KeyCiliumClusterPoolIPv4PodCIDRList
+	KeyPhase            = stackconfig.KeyMigrationPhase
+	keyLegacyGroups     = stackconfig.KeyMigrationLegacyNodeGroups
+	keyAwsNode          = stackconfig.KeyMigrationAwsNode
+	keyLegacySecurityGs = stackconfig.KeyMigrationLegacySecurityGroupIds
 )
 
 // Check compares an adopted cluster's configuration with its live facts, for the phase the

@@ -168,7 +168,7 @@ func New(in Inputs) (*Plan, error) {
 func configNotices(cfg stackconfig.Config) []string {
 	var out []string
 	if !cfg.Cluster.EndpointPublicAccess {
-		out = append(out, stackconfig.KeyCluster+".endpointPublicAccess is false: the Kubernetes API is reachable only "+
+		out = append(out, stackconfig.KeyClusterEndpointPublicAccess+" is false: the Kubernetes API is reachable only "+
 			"from inside the VPC, so run `pulumi up` from there (a runner in the VPC, a VPN or a peered network): "+
 			"it installs Cilium through that API. publicAccessCidrs is not sent.")
 	}

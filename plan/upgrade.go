@@ -127,9 +127,9 @@ func decideVersions(cfg stackconfig.Config, prev *guard.Deployed) (Versions, sta
 		row, ok := versions.AddonFor(name, v.ControlPlane)
 		if !ok {
 			fix := "add a row to versions/data/eks-addons.json (aws eks describe-addon-versions --addon-name " + name + " --kubernetes-version " + v.ControlPlane + ")"
-			key := stackconfig.KeyCluster + ".version"
+			key := stackconfig.KeyClusterVersion
 			if name == versions.CoreDNS {
-				fix = "set " + stackconfig.KeyCluster + ".corednsVersion, or " + fix
+				fix = "set " + stackconfig.KeyClusterCorednsVersion + ", or " + fix
 			}
 			warnings = append(warnings, stackconfig.Problem{Key: key, Value: v.ControlPlane,
 				Rule: "has no " + name + " version in this project's addon table (read " + versions.Addons.Read + "): EKS installs its default and never updates it", Fix: fix})
@@ -206,7 +206,7 @@ func (p *Plan) upgradeSteps() ([]Step, []string) {
 		}
 		why := fmt.Sprintf("EKS updates no addon after a control-plane upgrade (updating-an-add-on.html): the addon table's version for %s", v.ControlPlane)
 		if name == versions.CoreDNS && cfg.Cluster.CorednsVersion != "" {
-			why = "set by " + stackconfig.KeyCluster + ".corednsVersion"
+			why = "set by " + stackconfig.KeyClusterCorednsVersion
 		}
 		if from == "" {
 			from = "(not exported)"

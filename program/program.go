@@ -83,7 +83,7 @@ func Adopted(ctx *pulumi.Context, cfg stackconfig.Config) (*Adoption, error) {
 	a := &Adoption{Found: found}
 	if !ctx.RunningWithMocks() {
 		if a.Live, err = live.Read(ctx, cfg, found); err != nil {
-			return nil, fmt.Errorf("%s: reading the adopted cluster for the migration's checks: %w", stackconfig.KeyCluster+".existing", err)
+			return nil, fmt.Errorf("%s: reading the adopted cluster for the migration's checks: %w", stackconfig.KeyClusterExisting, err)
 		}
 	}
 	return a, nil

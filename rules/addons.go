@@ -12,8 +12,8 @@ import (
 
 // Config keys of eks-cilium:addons, as a user writes them.
 const (
-	keyAddonsMetricsServer = stackconfig.KeyAddons + ".metricsServer"
-	keyAddonsLBC           = stackconfig.KeyAddons + ".awsLoadBalancerController"
+	keyAddonsMetricsServer = stackconfig.KeyAddonsMetricsServer
+	keyAddonsLBC           = stackconfig.KeyAddonsAwsLoadBalancerController
 )
 
 // addonsChartVersionRe is an exact chart version, as Helm resolves it without a range: a

@@ -154,9 +154,9 @@ func checkCRDs(c *collector, lbc *stackconfig.LoadBalancerControllerSource) {
 func installedBy(chart charts.Chart) string {
 	switch chart.Field {
 	case stackconfig.ChartSourceMetricsServer:
-		return stackconfig.KeyAddons + ".metricsServer"
+		return stackconfig.KeyAddonsMetricsServer
 	case stackconfig.ChartSourceLoadBalancerController:
-		return stackconfig.KeyAddons + ".awsLoadBalancerController"
+		return stackconfig.KeyAddonsAwsLoadBalancerController
 	case stackconfig.ChartSourceKarpenter, stackconfig.ChartSourceKarpenterCrd:
 		return stackconfig.KeyKarpenter
 	}

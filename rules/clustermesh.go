@@ -11,11 +11,11 @@ import (
 
 // Keys of eks-cilium:clusterMesh, as a user writes them.
 const (
-	keyMeshID               = stackconfig.KeyClusterMeshID
+	keyMeshID               = stackconfig.KeyClusterMeshId
 	keyMeshPeers            = stackconfig.KeyClusterMeshPeers
-	keyMeshMaxConnected     = stackconfig.KeyClusterMeshMaxConnected
+	keyMeshMaxConnected     = stackconfig.KeyClusterMeshMaxConnectedClusters
 	keyMeshConnectivity     = stackconfig.KeyClusterMeshConnectivity
-	keyMeshTransitGatewayID = stackconfig.KeyClusterMeshTransitGatewayID
+	keyMeshTransitGatewayID = stackconfig.KeyClusterMeshTransitGatewayId
 )
 
 // The limits Cilium puts on a mesh member's identity, from cilium/cilium
@@ -134,8 +134,8 @@ func CheckClusterMesh(cfg stackconfig.Config) (warnings, refusals stackconfig.Pr
 	for _, leaf := range valueLeaves("", cfg.Cilium.Values) {
 		for _, owned := range meshOwnedValues {
 			if leaf == owned || strings.HasPrefix(leaf, owned+".") {
-				c.refuse(stackconfig.KeyCilium+".values."+leaf, "", "is set by "+stackconfig.KeyClusterMesh+" on a mesh member (the cluster's name and ID, the peers, one CA for the whole mesh)",
-					"remove it from "+stackconfig.KeyCilium+".values")
+				c.refuse(stackconfig.KeyCiliumValues+"."+leaf, "", "is set by "+stackconfig.KeyClusterMesh+" on a mesh member (the cluster's name and ID, the peers, one CA for the whole mesh)",
+					"remove it from "+stackconfig.KeyCiliumValues)
 			}
 		}
 	}

@@ -76,10 +76,10 @@ func TestCheckClusterMesh_RefusesWhatCiliumOrThePlanCannotTake(t *testing.T) {
 			c.Vpc.Id, c.Vpc.PrivateSubnetIds, c.Vpc.PublicSubnetIds = "vpc-0123abcd", []string{"subnet-0123abcd", "subnet-0123abce"}, []string{"subnet-0123abcf", "subnet-0123abc0"}
 		}, keyVpcID, "creates"},
 		{"no load balancer controller", func(c *stackconfig.Config) { c.Addons = nil }, keyAddonsLBC, "NLB"},
-		{"hand-set cluster.id", func(c *stackconfig.Config) { c.Cilium.Values = map[string]any{"cluster": map[string]any{"id": 7}} }, stackconfig.KeyCilium + ".values.cluster.id", "set by"},
+		{"hand-set cluster.id", func(c *stackconfig.Config) { c.Cilium.Values = map[string]any{"cluster": map[string]any{"id": 7}} }, stackconfig.KeyCiliumValues + ".cluster.id", "set by"},
 		{"hand-set CA bundle", func(c *stackconfig.Config) {
 			c.Cilium.Values = map[string]any{"tls": map[string]any{"caBundle": map[string]any{"enabled": true}}}
-		}, stackconfig.KeyCilium + ".values.tls.caBundle.enabled", "set by"},
+		}, stackconfig.KeyCiliumValues + ".tls.caBundle.enabled", "set by"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -88,14 +88,14 @@ func CheckChartKubernetes(cfg stackconfig.Config) (warnings, refusals stackconfi
 	}
 	if a := cfg.Addons; a != nil {
 		if a.MetricsServer != nil {
-			gate(stackconfig.KeyAddons+".metricsServer.version", "metrics-server", a.MetricsServer.Version)
+			gate(stackconfig.KeyAddonsMetricsServerVersion, "metrics-server", a.MetricsServer.Version)
 		}
 		if a.AwsLoadBalancerController != nil {
-			gate(stackconfig.KeyAddons+".awsLoadBalancerController.version", "aws-load-balancer-controller", a.AwsLoadBalancerController.Version)
+			gate(stackconfig.KeyAddonsAwsLoadBalancerControllerVersion, "aws-load-balancer-controller", a.AwsLoadBalancerController.Version)
 		}
 	}
 	if cfg.Karpenter != nil {
-		gate(stackconfig.KeyKarpenter+".version", "karpenter", cfg.Karpenter.Version)
+		gate(stackconfig.KeyKarpenterVersion, "karpenter", cfg.Karpenter.Version)
 	}
 	return c.result()
 }

@@ -73,7 +73,7 @@ func CheckKarpenter(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 		probs = append(probs, stackconfig.Problem{Key: key, Value: value, Rule: rule, Fix: fix})
 	}
 
-	versionKey := stackconfig.KeyKarpenter + ".version"
+	versionKey := stackconfig.KeyKarpenterVersion
 	switch {
 	case !karpenterVersionRe.MatchString(k.Version):
 		refuse(versionKey, k.Version, "must be an exact chart version X.Y.Z: the karpenter and karpenter-crd charts are pinned", "e.g. 1.14.1")
@@ -82,7 +82,7 @@ func CheckKarpenter(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 			"use "+KarpenterPolicyMinor+".x, or update the embedded policy with the chart")
 	}
 
-	poolsKey := stackconfig.KeyKarpenter + ".nodePools"
+	poolsKey := stackconfig.KeyKarpenterNodePools
 	if len(k.NodePools) == 0 {
 		refuse(poolsKey, "", "must list at least one node pool: without a NodePool Karpenter launches nothing",
 			"e.g. [{name: default, instanceFamilies: [m6i, c6i], limits: {cpu: 64, memory: 256Gi}}]")

@@ -17,12 +17,12 @@ var securityGroupIDRe = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 var awsNodeModes = []string{stackconfig.AwsNodeAddon, stackconfig.AwsNodeSelfManaged}
 
 const (
-	keyExisting              = stackconfig.KeyCluster + ".existing"
-	keyKubeProxyReplacement  = stackconfig.KeyCluster + ".kubeProxyReplacement"
-	keyMigrationPhase        = stackconfig.KeyMigration + ".phase"
-	keyMigrationLegacyGroups = stackconfig.KeyMigration + ".legacyNodeGroups"
-	keyMigrationAwsNode      = stackconfig.KeyMigration + ".awsNode"
-	keyMigrationLegacySGs    = stackconfig.KeyMigration + ".legacySecurityGroupIds"
+	keyExisting              = stackconfig.KeyClusterExisting
+	keyKubeProxyReplacement  = stackconfig.KeyClusterKubeProxyReplacement
+	keyMigrationPhase        = stackconfig.KeyMigrationPhase
+	keyMigrationLegacyGroups = stackconfig.KeyMigrationLegacyNodeGroups
+	keyMigrationAwsNode      = stackconfig.KeyMigrationAwsNode
+	keyMigrationLegacySGs    = stackconfig.KeyMigrationLegacySecurityGroupIds
 )
 
 // CheckMigration checks an adopted cluster's configuration (cluster.existing) and its
@@ -69,7 +69,7 @@ func CheckMigration(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 		notApplied(keyCorednsVersion, cl.CorednsVersion)
 	}
 	if cl.Protect {
-		notApplied(stackconfig.KeyCluster+".protect", "true")
+		notApplied(stackconfig.KeyClusterProtect, "true")
 	}
 	for i, g := range cfg.NodeGroups {
 		if _, ok := g.Labels[migration.NodeLabelKey]; ok {
@@ -80,7 +80,7 @@ func CheckMigration(cfg stackconfig.Config) (warnings, refusals stackconfig.Prob
 	for _, leaf := range leavesOf(cfg.Cilium.Values) {
 		for _, key := range charts.CiliumMigrationKeys {
 			if leaf == key || len(leaf) > len(key) && leaf[:len(key)+1] == key+"." {
-				c.refuse(stackconfig.KeyCilium+".values."+leaf, "", "is set by the migration's phase on an adopted cluster", "remove it from eks-cilium:cilium.values")
+				c.refuse(stackconfig.KeyCiliumValues+"."+leaf, "", "is set by the migration's phase on an adopted cluster", "remove it from eks-cilium:cilium.values")
 			}
 		}
 	}

@@ -108,17 +108,17 @@ func listValue(list []string) string { return "[" + strings.Join(list, ", ") + "
 
 // Config keys the rules name.
 const (
-	keyClusterName        = stackconfig.KeyCluster + ".name"
-	keyClusterVersion     = stackconfig.KeyCluster + ".version"
-	keyAdminPrincipalArns = stackconfig.KeyCluster + ".adminPrincipalArns"
-	keyKmsKeyArn          = stackconfig.KeyCluster + ".kmsKeyArn"
-	keyCorednsVersion     = stackconfig.KeyCluster + ".corednsVersion"
-	keyVpcAZNames         = stackconfig.KeyVpc + ".availabilityZoneNames"
-	keyVpcNatGateways     = stackconfig.KeyVpc + ".natGateways"
-	keyVpcID              = stackconfig.KeyVpc + ".id"
-	keyVpcPrivateSubnets  = stackconfig.KeyVpc + ".privateSubnetIds"
-	keyVpcPublicSubnets   = stackconfig.KeyVpc + ".publicSubnetIds"
-	keyCiliumVersion      = stackconfig.KeyCilium + ".version"
-	keyTunnelProtocol     = stackconfig.KeyCilium + ".tunnelProtocol"
-	keyEncryption         = stackconfig.KeyCilium + ".encryption"
+	keyClusterName        = stackconfig.KeyClusterName
+	keyClusterVersion     = stackconfig.KeyClusterVersion
+	keyAdminPrincipalArns = stackconfig.KeyClusterAdminPrincipalArns
+	keyKmsKeyArn          = stackconfig.KeyClusterKmsKeyArn
+	keyCorednsVersion     = stackconfig.KeyClusterCorednsVersion
+	keyVpcAZNames         = stackconfig.KeyVpcAvailabilityZoneNames
+	keyVpcNatGateways     = stackconfig.KeyVpcNatGateways
+	keyVpcID              = stackconfig.KeyVpcId
+	keyVpcPrivateSubnets  = stackconfig.KeyVpcPrivateSubnetIds
+	keyVpcPublicSubnets   = stackconfig.KeyVpcPublicSubnetIds
+	keyCiliumVersion      = stackconfig.KeyCiliumVersion
+	keyTunnelProtocol     = stackconfig.KeyCiliumTunnelProtocol
+	keyEncryption         = stackconfig.KeyCiliumEncryption
 )

@@ -1,8 +1,5 @@
 package stackconfig
 
-// KeyChartSources is the key that says where each Helm chart comes from.
-const KeyChartSources = Namespace + ":chartSources"
-
 // The fields of eks-cilium:chartSources, one per chart this project installs, as problems
 // name them (eks-cilium:chartSources.<field>).
 const (

@@ -1,17 +1,5 @@
 package stackconfig
 
-// KeyClusterMesh is the key of a stack's Cilium ClusterMesh membership.
-const KeyClusterMesh = Namespace + ":clusterMesh"
-
-// Keys of eks-cilium:clusterMesh's fields, as problems name them (rules, fleet and guard).
-const (
-	KeyClusterMeshID               = KeyClusterMesh + ".id"
-	KeyClusterMeshPeers            = KeyClusterMesh + ".peers"
-	KeyClusterMeshMaxConnected     = KeyClusterMesh + ".maxConnectedClusters"
-	KeyClusterMeshConnectivity     = KeyClusterMesh + ".connectivity"
-	KeyClusterMeshTransitGatewayID = KeyClusterMesh + ".transitGatewayId"
-)
-
 // Connectivity modes of a mesh: how the members' VPCs reach each other.
 const (
 	ConnectivityPeering        = "peering"

@@ -18,17 +18,9 @@ package stackconfig
 // Namespace is the Pulumi project name and therefore the prefix of every config key.
 const Namespace = "eks-cilium"
 
-// The config keys, as written in stack files. Key paths in error messages start with these.
-const (
-	KeyRegion     = "aws:region"
-	KeyVpc        = Namespace + ":vpc"
-	KeyCluster    = Namespace + ":cluster"
-	KeyNodeGroups = Namespace + ":nodeGroups"
-	KeyCilium     = Namespace + ":cilium"
-	KeyAddons     = Namespace + ":addons"
-	KeyKarpenter  = Namespace + ":karpenter"
-	KeyMigration  = Namespace + ":migration"
-)
+// KeyRegion is the AWS provider's Region key. Every key of this project's configuration has a
+// constant in keys_gen.go, generated from the declarations (KeyCluster, KeyClusterVersion...).
+const KeyRegion = "aws:region"
 
 // Config is everything one stack decides. Values that shape the resource graph are plain.
 type Config struct {

@@ -149,7 +149,7 @@ func awsNode(ctx *pulumi.Context, name string, args *MigrationArgs, phase string
 		}
 		values, err := migration.AddonConfiguration(args.Pool, current)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", stackconfig.KeyMigration+".awsNode", err)
+			return nil, fmt.Errorf("%s: %w", stackconfig.KeyMigrationAwsNode, err)
 		}
 		addon, err := eks.NewAddon(ctx, name+"-"+migration.AddonName, &eks.AddonArgs{
 			ClusterName:         pulumi.String(args.ClusterName),

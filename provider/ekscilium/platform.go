@@ -67,7 +67,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args PlatformArgs, opts ...pu
 	// before, which only the Go program reads (its own previous outputs); a component cannot.
 	if cfg.Cluster.Existing {
 		return nil, stackconfig.Problems{{
-			Key: stackconfig.KeyCluster + ".existing", Value: "true",
+			Key: stackconfig.KeyClusterExisting, Value: "true",
 			Rule: "adopting and migrating a cluster needs the day-2 guard, which reads the stack's own previous outputs; the component cannot",
 			Fix:  "run the eks-cilium Go program (main.go) for the adopted cluster",
 		}}

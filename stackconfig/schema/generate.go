@@ -17,9 +17,14 @@ func Generate(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := Keys(decl)
+	if err != nil {
+		return nil, err
+	}
 	return map[string][]byte{
 		ProviderArgsFile: args,
 		ProjectFile:      project,
 		ReferenceFile:    Reference(decl),
+		KeysFile:         keys,
 	}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -16,8 +18,8 @@ func TestGenerated_AreUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 3 {
-		t.Fatalf("generated %d files, want the provider arguments, Pulumi.yaml and the reference", len(files))
+	if len(files) != 4 {
+		t.Fatalf("generated %d files, want the provider arguments, Pulumi.yaml, the reference and the keys", len(files))
 	}
 	for path, want := range files {
 		got, err := os.ReadFile(filepath.Join("..", "..", path))
@@ -68,5 +70,32 @@ func TestDescribe_DropsTheGoNameOfADocComment(t *testing.T) {
 		if got := describe(tc.name, tc.doc); got != tc.want {
 			t.Errorf("describe(%q, %q) = %q, want %q", tc.name, tc.doc, got, tc.want)
 		}
+	}
+}
+
+// TestKeys_NameEveryFieldOutsideAList: the generated keys are the reference's keys, each
+// named after its path, and none is inside a list element.
+func TestKeys_NameEveryFieldOutsideAList(t *testing.T) {
+	decl, err := Load("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Keys(decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, name string }{
+		{"cluster.existing", "KeyClusterExisting"},
+		{"cilium.clusterPoolIPv4PodCIDRList", "KeyCiliumClusterPoolIPv4PodCIDRList"},
+		{"chartSources.awsLoadBalancerController.crds", "KeyChartSourcesAwsLoadBalancerControllerCrds"},
+		{"clusterMesh.id", "KeyClusterMeshId"},
+	} {
+		line := tt.name + " = " + strconv.Quote("eks-cilium:"+tt.path)
+		if !strings.Contains(strings.Join(strings.Fields(string(src)), " "), line) {
+			t.Errorf("the keys lack %s", line)
+		}
+	}
+	if strings.Contains(string(src), "[]") || strings.Contains(string(src), "KeyNodeGroupsName") {
+		t.Errorf("the keys name a field inside a list element:\n%s", src)
 	}
 }
