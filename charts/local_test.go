@@ -7,15 +7,21 @@ import (
 	"github.com/eks-cilium/eks-cilium/stackconfig"
 )
 
-// localStack installs every chart; Cilium, metrics-server and karpenter come from archives,
-// the controller's CRDs from a directory.
-func localStack() stackconfig.Config {
+// everyChart is a stack that installs every chart, from upstream.
+func everyChart() stackconfig.Config {
 	cfg := stackconfig.Defaults()
 	cfg.Addons = &stackconfig.AddonsConfig{
 		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1"},
 		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0"},
 	}
 	cfg.Karpenter = &stackconfig.KarpenterConfig{Version: "1.14.1"}
+	return cfg
+}
+
+// localStack installs every chart; Cilium, metrics-server and karpenter come from archives,
+// the controller's CRDs from a directory.
+func localStack() stackconfig.Config {
+	cfg := everyChart()
 	cfg.ChartSources = &stackconfig.ChartSourcesConfig{
 		Cilium:                    &stackconfig.ChartSource{Path: "charts/cilium-1.19.6.tgz"},
 		MetricsServer:             &stackconfig.ChartSource{Path: "charts/metrics-server-3.13.1.tgz"},

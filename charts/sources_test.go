@@ -90,11 +90,7 @@ func TestReleases_ListsEveryInstalledReleaseWithItsSource(t *testing.T) {
 	if got := releaseNames(Releases(cfg)); got != "cilium" {
 		t.Errorf("a stack without add-ons installs %q, want cilium only", got)
 	}
-	cfg.Addons = &stackconfig.AddonsConfig{
-		MetricsServer:             &stackconfig.MetricsServerConfig{Version: "3.13.1"},
-		AwsLoadBalancerController: &stackconfig.AwsLoadBalancerControllerConfig{Version: "3.5.0"},
-	}
-	cfg.Karpenter = &stackconfig.KarpenterConfig{Version: "1.14.1"}
+	cfg = everyChart()
 	cfg.ChartSources = &stackconfig.ChartSourcesConfig{
 		Cilium:                    &stackconfig.ChartSource{Path: "charts/cilium-1.19.6.tgz"},
 		AwsLoadBalancerController: &stackconfig.LoadBalancerControllerSource{Repository: "https://charts.example.internal", Crds: "https://files.example.internal/lbc"},

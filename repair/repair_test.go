@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/repair/triage"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -21,8 +22,8 @@ import (
 // the component's.
 func TestProgramReleases_AreTheComponentsReleases(t *testing.T) {
 	for key, chart := range map[string]string{
-		karpenter.Namespace + "/" + karpenter.ReleaseName:    karpenter.ChartName,
-		karpenter.Namespace + "/" + karpenter.CRDReleaseName: karpenter.CRDChart,
+		karpenter.Namespace + "/" + charts.KarpenterRelease:    charts.KarpenterChart,
+		karpenter.Namespace + "/" + charts.KarpenterCRDRelease: charts.KarpenterCRDChart,
 	} {
 		if got, ok := programReleases[key]; !ok || got != chart {
 			t.Errorf("programReleases[%q] = %q, %v; want %q", key, got, ok, chart)

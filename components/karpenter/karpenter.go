@@ -203,7 +203,7 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 	chartDeps := append([]pulumi.Resource{}, args.DependsOn...)
 	crdChart := charts.KarpenterCRD.Ref(args.Version, args.CRDChartSource)
 	crds, err := helmv3.NewRelease(ctx, name+"-karpenter-crd", &helmv3.ReleaseArgs{
-		Name:           pulumi.String(CRDReleaseName),
+		Name:           pulumi.String(charts.KarpenterCRDRelease),
 		Chart:          pulumi.String(crdChart.Chart),
 		Version:        pulumi.String(crdChart.Version),
 		RepositoryOpts: repositoryOpts(crdChart),
@@ -219,7 +219,7 @@ func NewKarpenter(ctx *pulumi.Context, name string, args *KarpenterArgs, opts ..
 	controllerDeps := append(append(append([]pulumi.Resource{crds, controller.Association}, chartDeps...), nodeAccess...), interruption...)
 	chart := charts.Karpenter.Ref(args.Version, args.ChartSource)
 	release, err := helmv3.NewRelease(ctx, name+"-karpenter", &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
+		Name:           pulumi.String(charts.KarpenterRelease),
 		Chart:          pulumi.String(chart.Chart),
 		Version:        pulumi.String(chart.Version),
 		RepositoryOpts: repositoryOpts(chart),

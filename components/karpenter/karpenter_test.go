@@ -93,7 +93,7 @@ func TestKarpenter_PullsBothChartsFromTheirSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, want := range map[string]charts.Ref{ReleaseName: tc.wantChart, CRDReleaseName: tc.wantCRDs} {
+			for name, want := range map[string]charts.Ref{charts.KarpenterRelease: tc.wantChart, charts.KarpenterCRDRelease: tc.wantCRDs} {
 				in, ok := rec.releases[name]
 				if !ok {
 					t.Fatalf("no release %s registered", name)

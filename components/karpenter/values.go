@@ -1,19 +1,11 @@
 package karpenter
 
-import "github.com/eks-cilium/eks-cilium/charts"
-
-// Chart coordinates: both charts from Karpenter's public OCI registry unless
-// eks-cilium:chartSources moves them, at the same version (declared in package charts).
+// Namespace and ServiceAccount are where the controller runs and whom its Pod Identity
+// association names; kube-system is the getting-started guide's namespace, and the chart names
+// the service account after the release ("karpenter.fullname"). The charts' coordinates and
+// release names are package charts' (KarpenterRepo, KarpenterRelease, ...).
 const (
-	ChartRepo = charts.KarpenterRepo
-	ChartName = charts.KarpenterChart
-	CRDChart  = charts.KarpenterCRDChart
-	// Namespace and ServiceAccount are where the controller runs and whom its Pod Identity
-	// association names; kube-system is the getting-started guide's namespace, and the
-	// chart names the service account after the release ("karpenter.fullname").
 	Namespace      = "kube-system"
-	ReleaseName    = charts.KarpenterRelease
-	CRDReleaseName = charts.KarpenterCRDRelease
 	ServiceAccount = "karpenter"
 )
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eks-cilium/eks-cilium/charts"
 	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/render"
 	"github.com/eks-cilium/eks-cilium/stackconfig"
@@ -49,7 +50,7 @@ func karpenterProgram(t *testing.T) (stackconfig.Config, map[string]any, []objec
 	var objs []object
 	for _, r := range rep.Resources {
 		switch {
-		case r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == karpenter.ChartRepo+"/"+karpenter.ChartName:
+		case r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == charts.KarpenterRepo+"/"+charts.KarpenterChart:
 			values, _ = r.Inputs["values"].(map[string]any)
 		case r.Type == "kubernetes:karpenter.sh/v1:NodePool" || r.Type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
 			obj := object{}
@@ -85,8 +86,8 @@ func karpenterChart(t *testing.T, name, version string) *chart.Chart {
 // in the chart needs the control plane to reach a pod (no webhook, no host network).
 func TestKarpenterChart_RendersTheControllerForPodIdentityOnThePodNetwork(t *testing.T) {
 	cfg, values, _ := karpenterProgram(t)
-	chrt := karpenterChart(t, karpenter.ChartName, cfg.Karpenter.Version)
-	objs, err := renderRelease(chrt, karpenter.ReleaseName, karpenter.Namespace, values, cfg.Cluster.Version)
+	chrt := karpenterChart(t, charts.KarpenterChart, cfg.Karpenter.Version)
+	objs, err := renderRelease(chrt, charts.KarpenterRelease, karpenter.Namespace, values, cfg.Cluster.Version)
 	if err != nil {
 		t.Fatalf("the chart refuses our values: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestKarpenterChart_RendersTheControllerForPodIdentityOnThePodNetwork(t *tes
 	if ns := lookup(sa, "metadata", "namespace"); ns != karpenter.Namespace {
 		t.Errorf("service account namespace %v, want %s (the Pod Identity association's)", ns, karpenter.Namespace)
 	}
-	deploy := find(t, objs, "Deployment", karpenter.ReleaseName)
+	deploy := find(t, objs, "Deployment", charts.KarpenterRelease)
 	if got := lookup(deploy, "spec", "template", "spec", "serviceAccountName"); got != karpenter.ServiceAccount {
 		t.Errorf("serviceAccountName = %v, want %s", got, karpenter.ServiceAccount)
 	}
@@ -200,8 +201,8 @@ type crd struct {
 // server builds from it.
 func karpenterCRDs(t *testing.T, cfg stackconfig.Config) map[string]crd {
 	t.Helper()
-	chrt := karpenterChart(t, karpenter.CRDChart, cfg.Karpenter.Version)
-	rendered, err := renderRelease(chrt, karpenter.CRDReleaseName, karpenter.Namespace, map[string]any{}, cfg.Cluster.Version)
+	chrt := karpenterChart(t, charts.KarpenterCRDChart, cfg.Karpenter.Version)
+	rendered, err := renderRelease(chrt, charts.KarpenterCRDRelease, karpenter.Namespace, map[string]any{}, cfg.Cluster.Version)
 	if err != nil {
 		t.Fatalf("rendering karpenter-crd: %v", err)
 	}

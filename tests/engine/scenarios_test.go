@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/eks-cilium/eks-cilium/charts"
-	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/program"
 	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -85,12 +84,12 @@ var addonOrder = [][]stage{
 	{{"the Pod Identity agent", isAddon("eks-pod-identity-agent")},
 		{"the Pod Identity associations", ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")}},
 	{{"the CoreDNS addon", isAddon("coredns")},
-		{"the load balancer controller and Karpenter releases", isRelease(charts.LoadBalancerControllerChart, karpenter.CRDChart, "/"+karpenter.ChartName)}},
+		{"the load balancer controller and Karpenter releases", isRelease(charts.LoadBalancerControllerChart, charts.KarpenterCRDChart, "/"+charts.KarpenterChart)}},
 	{{"the controller's Pod Identity association", isAssociation(charts.LoadBalancerControllerServiceAccount)},
 		{"the load balancer controller release", isRelease(charts.LoadBalancerControllerChart)}},
 	{{"Karpenter's Pod Identity association", isAssociation("karpenter")},
-		{"the Karpenter controller release", isRelease("/" + karpenter.ChartName)}},
-	{{"the Karpenter releases", isRelease(karpenter.CRDChart, "/"+karpenter.ChartName)},
+		{"the Karpenter controller release", isRelease("/" + charts.KarpenterChart)}},
+	{{"the Karpenter releases", isRelease(charts.KarpenterCRDChart, "/"+charts.KarpenterChart)},
 		{"the NodePool", ofType("kubernetes:karpenter.sh/v1:NodePool")}},
 }
 

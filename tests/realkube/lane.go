@@ -282,6 +282,33 @@ func (l *Lane) ConfigMap(namespace, name string) map[string]string {
 	return cm.Data
 }
 
+// requireDownloads fails for every want that no successful download from the chart mirror
+// contains.
+func (l *Lane) requireDownloads(t *testing.T, wants ...string) {
+	t.Helper()
+	var got []string
+	for _, r := range l.Mirror.Requests() {
+		if strings.HasPrefix(r, "200 GET ") {
+			got = append(got, r)
+		}
+	}
+	for _, want := range wants {
+		if !slices.ContainsFunc(got, func(r string) bool { return strings.Contains(r, want) }) {
+			t.Errorf("no download of %s from the chart mirror:\n  %s", want, strings.Join(l.Mirror.Requests(), "\n  "))
+		}
+	}
+}
+
+// requireContains fails for every want that text (what, for the message) lacks.
+func requireContains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
+	}
+}
+
 // Pods lists a namespace's pods matching a label selector.
 func (l *Lane) Pods(namespace, selector string) []corev1.Pod {
 	l.T.Helper()

@@ -168,11 +168,7 @@ func previewRefused(t *testing.T, what string, op enginetest.Operation, wants ..
 	if op.Err == nil {
 		t.Fatalf("%s: the preview succeeded, want a refusal:\n%s", what, op.Output)
 	}
-	for _, want := range wants {
-		if !strings.Contains(op.Output, want) {
-			t.Errorf("%s: the refusal does not say %q:\n%s", what, want, op.Output)
-		}
-	}
+	requireContains(t, what+": the refusal", op.Output, wants...)
 }
 
 // noReplacement fails when an operation replaced anything: a phase changes the cluster's

@@ -10,7 +10,6 @@ import (
 
 	"github.com/eks-cilium/eks-cilium/charts"
 	ciliumcomp "github.com/eks-cilium/eks-cilium/components/cilium"
-	"github.com/eks-cilium/eks-cilium/components/karpenter"
 	"github.com/eks-cilium/eks-cilium/tests/enginetest"
 	"github.com/eks-cilium/eks-cilium/tests/localkube"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -29,8 +28,8 @@ var devReleases = map[string]string{
 	charts.CiliumRelease:                 charts.CiliumChart,
 	charts.MetricsServerRelease:          charts.MetricsServerChart,
 	charts.LoadBalancerControllerRelease: charts.LoadBalancerControllerChart,
-	karpenter.CRDReleaseName:             karpenter.CRDChart,
-	karpenter.ReleaseName:                karpenter.ChartName,
+	charts.KarpenterCRDRelease:           charts.KarpenterCRDChart,
+	charts.KarpenterRelease:              charts.KarpenterChart,
 }
 
 // appendPool adds cidr to the stack's pod CIDR pool.
@@ -118,14 +117,10 @@ func TestRealKube_DevStackDeploysAppendsRefreshesAndDestroys(t *testing.T) {
 	}
 	// Every chart came through the mirror, none from anywhere else; so did the load balancer
 	// controller's CRD manifests, which the program applies from their URLs.
-	for _, want := range []string{"helm.cilium.io/cilium-1.19.6.tgz", "metrics-server/metrics-server-3.13.1.tgz",
+	l.requireDownloads(t, "helm.cilium.io/cilium-1.19.6.tgz", "metrics-server/metrics-server-3.13.1.tgz",
 		"eks-charts/aws-load-balancer-controller-3.5.0.tgz", "karpenter/karpenter/blobs/", "karpenter/karpenter-crd/blobs/",
 		"raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/crds.yaml",
-		"raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/gateway-crds.yaml"} {
-		if !slices.ContainsFunc(l.Mirror.Requests(), func(r string) bool { return strings.HasPrefix(r, "200 GET ") && strings.Contains(r, want) }) {
-			t.Errorf("no download of %s from the chart mirror:\n  %s", want, strings.Join(l.Mirror.Requests(), "\n  "))
-		}
-	}
+		"raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/helm/aws-load-balancer-controller/crds/gateway-crds.yaml")
 	l.Kubelets.WaitForPods(t, "kube-system", 2*time.Minute)
 
 	// Any Service created now passes the Load Balancer Controller's mutating webhook
